@@ -1,0 +1,45 @@
+# Two commands for a new user: `make run` and `make test`. Everything else they need is set up here.
+PORT ?= 8000
+HOST ?= 127.0.0.1
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CHROMIUM := /usr/bin/chromium
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: run test build bench chromium clean
+
+run: $(VENV)/.installed
+	$(BIN)/helpcenter build
+	$(BIN)/helpcenter serve --host $(HOST) --port $(PORT)
+
+build: $(VENV)/.installed
+	$(BIN)/helpcenter build
+
+test: $(VENV)/.installed-test chromium
+	$(BIN)/pytest
+
+bench: $(VENV)/.installed-test chromium
+	$(BIN)/python bench/run_all.py
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --editable .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --editable ".[test]"
+	touch $@ $(VENV)/.installed
+
+# Browser tests drive Debian's Chromium; install it with apt when it is missing.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	fi
+
+clean:
+	rm -rf site instance $(VENV) *.egg-info

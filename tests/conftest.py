@@ -1,0 +1,91 @@
+"""Shared fixtures: the app (flaskr style), a built site, and Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lookup import PROJECT_DIR
+from lookup import create_app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's site, built once per test session with the real mkdocs.yml."""
+    from lookup.cli import build_site
+
+    site_dir = tmp_path_factory.mktemp("site")
+    build_site(site_dir, PROJECT_DIR / "mkdocs.yml")
+    return site_dir
+
+
+@pytest.fixture
+def app(tmp_path: Path, built_site: Path):
+    """An app on a fresh instance folder, serving the session's built site."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SITE_DIR": str(built_site),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'orders.sqlite'}",
+            "SEARCH_INDEX_DIR": str(tmp_path / "search-index"),
+        }
+    )
+    yield app
+
+
+@pytest.fixture
+def client(app):
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner for the app's commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; skipped with a reason where it is not installed."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}: `make test` installs it with apt")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over real HTTP on a free port in a background thread; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from tests.helpers import free_port
+
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
