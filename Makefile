@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 export NO_MKDOCS_2_WARNING := 1
+# Material's instant navigation works only on the address the site was built for.
+export HELPCENTER_SITE_URL ?= http://$(HOST):$(PORT)/
 
 .PHONY: run test build bench chromium clean
 

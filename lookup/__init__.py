@@ -17,6 +17,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SITE_DIR=str(PROJECT_DIR / "site"),
         SEARCH_INDEX_DIR=str(Path(app.instance_path) / "search-index"),
         POLICY_FILE=None,
+        # Orders: None means the SQLite file orders.sqlite in the instance folder.
+        DATABASE_URL=None,
+        DATABASE_TABLE_PREFIX="",
+        # Comma-separated, so an old and a new secret both verify during a rotation.
+        WEBHOOK_SECRET=None,
+        CONTACT_SELLER_URL="https://marketplace.example/orders/{order_number}/contact",
+        SUPPORT_URL="/sellers/contact/#contact-support",
+        LOOKUP_MAX_BYTES=4 * 1024,
+        # Failed lookups a client (and an order number) may make; `off` only for benchmarks.
+        LOOKUP_RATE_LIMIT="10/minute",
+        RATELIMIT_STORAGE_URL="memory://",
+        # How many reverse proxies in front of the service may set X-Forwarded-For.
+        TRUSTED_PROXIES=0,
+        WEBHOOK_MAX_BYTES=1024 * 1024,
     )
     if test_config is None:
         # HELPCENTER_DATABASE_URL becomes DATABASE_URL, and so on.
@@ -25,17 +39,31 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    from lookup import cors
     from lookup import errors
+    from lookup import limits
     from lookup import security
     from lookup.policy import load_policy
 
     app.extensions["policy"] = load_policy(app.config["POLICY_FILE"])
     errors.init_app(app)
+
+    from lookup import db
+
+    db.init_app(app)
     security.init_app(app)
+    cors.init_app(app)
+    limits.init_app(app)
 
     from lookup import api
+    from lookup import pages
     from lookup import site
+    from lookup import webhook
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(webhook.bp)
+    app.register_blueprint(pages.bp)  # before the site's catch-all
     app.register_blueprint(site.bp)
+    from lookup import search_api
+    search_api.init_app(app)
     return app

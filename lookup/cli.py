@@ -5,7 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
+from typing import IO
 
 import click
 from flask import Flask
@@ -14,6 +19,8 @@ from flask.cli import FlaskGroup
 from lookup import PROJECT_DIR
 from lookup import create_app
 from lookup import demo
+from lookup import importer
+from lookup.db import get_store
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
@@ -71,3 +78,55 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
             click.echo("Created the demo order store (see the README for orders to try).")
     click.echo(f"Help center on http://{host}:{port}/ (Ctrl+C to stop)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="helpcenter")
+
+
+
+@contextmanager
+def _progress(stream: IO[bytes], label: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar by bytes read, on a terminal only (never in a log or a pipe)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    size = stream.seek(0, os.SEEK_END)
+    stream.seek(0)
+    with click.progressbar(length=size, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+@main.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.pass_context
+def import_orders(ctx: click.Context, file: IO[bytes]) -> None:
+    """Import orders from FILE, JSON Lines (`-` for stdin): all of them, or none."""
+    app = ctx.obj.load_app()
+    stream = importer.rereadable(file)
+    try:
+        with _progress(stream, "Checking") as progress:
+            count, errors = importer.check(stream, progress)
+        if errors:
+            for error in errors:
+                click.echo(f"{file.name}: {error}", err=True)
+            more = " (the first ones)" if len(errors) >= importer.MAX_REPORTED_ERRORS else ""
+            raise click.ClickException(f"nothing imported: {len(errors)} bad line(s){more}")
+        stream.seek(0)
+        with app.app_context(), _progress(stream, "Importing") as progress:
+            result = importer.apply(get_store(), stream, progress)
+    finally:
+        if stream is not file:
+            stream.close()
+    click.echo(f"Imported {count} order line(s): {result.created} new, {result.updated} updated, "
+               f"{result.unchanged} unchanged, {result.older} older than the stored order (kept).")
+
+
+@main.command("demo")
+@click.option("--list", "list_only", is_flag=True, help="Only print the table of demo orders.")
+@click.pass_context
+def demo_command(ctx: click.Context, list_only: bool) -> None:
+    """(Re)create the demo orders, dated from today, and print them as a table."""
+    app = ctx.obj.load_app()
+    today = date.today()
+    with app.app_context():
+        if not list_only:
+            count = demo.install_demo(get_store(), today)
+            click.echo(f"Wrote {count} demo orders, dated from {today.isoformat()}.\n")
+        click.echo(demo.demo_table(today, app.extensions["policy"]))

@@ -77,15 +77,9 @@ def browser():
 @pytest.fixture
 def live_server(app):
     """The app served over real HTTP on a free port in a background thread; yields its base URL."""
-    import threading
-
     from werkzeug.serving import make_server
 
-    from tests.helpers import free_port
+    from tests.helpers import serving
 
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as url:
+        yield url

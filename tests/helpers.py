@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 
 
 def free_port() -> int:
@@ -26,3 +29,16 @@ def wait_for(url: str, timeout: float) -> bytes:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+
+
+@contextlib.contextmanager
+def serving(server) -> Iterator[str]:
+    """Run a socketserver-style server in a thread; yield its base URL; stop and close it after."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -109,13 +109,16 @@ def test_health_answers(client):
 
 def test_site_is_served_from_the_app(client):
     """The app serves the built site: home page, folders with a slash, a 404 page for the rest."""
-    home = client.get("/")
-    assert home.status_code == 200
-    assert b"<html" in home.data
+    with client.get("/") as home:
+        assert home.status_code == 200
+        assert b"<html" in home.data
     assert client.get("/orders").status_code == 308
-    missing = client.get("/no-such-page/")
-    assert missing.status_code == 404
-    assert client.get("/../pyproject.toml").status_code in {400, 404}
+    with client.get("/no-such-page/") as missing:
+        assert missing.status_code == 404
+        assert b"<html" in missing.data, "the site's own 404 page"
+    with client.get("/../pyproject.toml") as climbing:
+        assert climbing.status_code in {400, 404}
+        assert b"[project]" not in climbing.data
 
 
 def test_unbuilt_site_answers_503_not_a_crash(tmp_path: Path):
@@ -170,7 +173,7 @@ def test_serve_runs_site_and_api_on_one_port(tmp_path: Path, built_site: Path):
            "HELPCENTER_DATABASE_URL": f"sqlite:///{tmp_path / 'orders.sqlite'}"}
     helpcenter = shutil.which("helpcenter", path=str(Path(sys.executable).parent))
     process = subprocess.Popen([helpcenter, "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         health = wait_for(f"http://127.0.0.1:{port}/api/health", timeout=120)
         assert b'"status"' in health

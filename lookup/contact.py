@@ -1,0 +1,46 @@
+"""The contact block of a lookup answer: the seller, its contact page and email, and support."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+DEFAULT_CONTACT_SELLER_URL = "https://marketplace.example/orders/{order_number}/contact"
+DEFAULT_SUPPORT_URL = "/sellers/contact/#contact-support"
+
+
+def seller_page_url(template: str, order_number: str) -> str:
+    """The marketplace's contact-seller page for an order, from the configured URL template."""
+    return template.replace("{order_number}", quote(order_number, safe=""))
+
+
+def mailto_url(seller_email: str, seller_name: str, order_number: str, status_label: str) -> str:
+    """A mailto: link with the subject and body already filled in with the order."""
+    subject = f"Question about order {order_number}"
+    # RFC 6068: line breaks in a mailto body are written CR LF.
+    body = "\r\n".join([
+        f"Hello {seller_name},",
+        "",
+        f"I have a question about my order {order_number} (status: {status_label}).",
+        "",
+        "",
+    ])
+    return (f"mailto:{quote(seller_email, safe='@')}"
+            f"?subject={quote(subject, safe='')}&body={quote(body, safe='')}")
+
+
+def contact_block(order: Mapping[str, Any], status_label: str, *,
+                  seller_url_template: str = DEFAULT_CONTACT_SELLER_URL,
+                  support_url: str = DEFAULT_SUPPORT_URL) -> dict[str, Any]:
+    """The seller's name and the links to reach the seller, or support when the seller is silent."""
+    seller = order.get("seller") or {}
+    name = seller.get("name") or "the seller"
+    number = order["order_number"]
+    links = [{"id": "seller_page", "label": f"Message {name}",
+              "url": seller_page_url(seller_url_template, number)}]
+    if seller.get("email"):
+        links.append({"id": "seller_email", "label": f"Email {name}",
+                      "url": mailto_url(seller["email"], name, number, status_label)})
+    links.append({"id": "support", "label": "Contact marketplace support", "url": support_url})
+    return {"seller_name": name, "links": links}

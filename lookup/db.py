@@ -1,0 +1,61 @@
+"""The order store inside the Flask app: one store per app, a health check, 503 when it is down."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from flask import current_app
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import ServiceUnavailable
+
+from lookup.store import OrderStore
+from lookup.store import safe_url
+
+log = logging.getLogger(__name__)
+
+# Seconds a client is asked to wait when the store is unavailable.
+RETRY_AFTER = 5
+
+
+def database_url(app: Flask) -> str:
+    """The configured database URL, or the default SQLite file in the instance folder."""
+    default = Path(app.instance_path) / "orders.sqlite"
+    return app.config.get("DATABASE_URL") or f"sqlite:///{default}"
+
+
+def get_store() -> OrderStore:
+    """The current app's order store."""
+    return current_app.extensions["order_store"]
+
+
+def check_store() -> dict[str, str]:
+    """Health check: can the store be read?"""
+    try:
+        get_store().check()
+    except Exception as exc:  # a health check reports every failure, it never raises
+        log.warning("order store check failed: %s", type(exc).__name__)
+        return {"status": "degraded", "detail": "the order store cannot be reached"}
+    return {"status": "ok"}
+
+
+def store_unavailable(exc: OperationalError):
+    """A database that is down, locked or missing answers 503 with Retry-After, not a crash."""
+    log.error("order store unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
+    from lookup.errors import render_error
+
+    error = ServiceUnavailable("The order service is temporarily unavailable. Try again shortly.")
+    response = render_error(error)
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's store (it connects lazily) and register its health check and 503."""
+    url = database_url(app)
+    store = OrderStore(url, table_prefix=app.config.get("DATABASE_TABLE_PREFIX") or "")
+    app.extensions["order_store"] = store
+    app.extensions.setdefault("health_checks", {})["database"] = check_store
+    app.register_error_handler(OperationalError, store_unavailable)
+    log.info("order store: %s", safe_url(url))

@@ -1,0 +1,297 @@
+"""The OpenAPI 3.1 document of the API, served at /api/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lookup.next_steps import STEP_IDS
+from lookup.orders import ITEM_KINDS
+from lookup.orders import MAX_EMAIL
+from lookup.orders import STATUSES
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema_type: str, **extra: Any) -> dict[str, Any]:
+    return {"type": [schema_type, "null"], **extra}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _json(description: str, schema: str, **extra: Any) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": _ref(schema)}}, **extra}
+
+
+DATE_TIME = {"type": "string", "format": "date-time"}
+NULLABLE_DATE_TIME = _nullable("string", format="date-time")
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {
+            "type": "object",
+            "required": ["status", "title", "detail"],
+            "properties": {
+                "status": {"type": "integer"},
+                "title": {"type": "string"},
+                "detail": {"type": "string",
+                           "description": "What went wrong; a 400 starts with the field's name."},
+            },
+        }},
+    },
+    "LookupRequest": {
+        "type": "object",
+        "required": ["order_number", "email"],
+        "properties": {
+            "order_number": {"type": "string", "minLength": 1, "maxLength": 80,
+                             "description": "Matched ignoring case, blanks and a leading '#'."},
+            "email": {"type": "string", "minLength": 1, "maxLength": MAX_EMAIL,
+                      "description": "Matched ignoring case."},
+        },
+    },
+    "Link": {
+        "type": "object",
+        "required": ["label", "url"],
+        "properties": {"id": {"type": "string"}, "label": {"type": "string"},
+                       "url": {"type": "string"}},
+    },
+    "Step": {
+        "type": "object",
+        "required": ["id", "title", "detail", "links"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "enum": list(STEP_IDS)},
+            "title": {"type": "string"},
+            "detail": {"type": "string"},
+            "deadline": {"type": "string", "format": "date",
+                         "description": "The last day the step can still be taken."},
+            "links": {"type": "array", "minItems": 1, "items": _ref("Link"),
+                      "description": "The first link is the article section explaining it."},
+        },
+    },
+    "TimelineEntry": {
+        "type": "object",
+        "required": ["at", "source", "status", "title"],
+        "properties": {
+            "at": DATE_TIME,
+            "source": {"type": "string", "enum": ["order", "carrier"]},
+            "status": {"type": "string"},
+            "title": {"type": "string"},
+            "location": {"type": "string"},
+        },
+    },
+    "OrderSummary": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["order_number", "email", "placed_at", "seller", "items"],
+        "properties": {
+            "order_number": {"type": "string"},
+            "email": {"type": "string", "description": "Masked: b***r@example.com."},
+            "placed_at": DATE_TIME,
+            "seller": {"type": "object", "additionalProperties": False,
+                       "properties": {"name": _nullable("string"),
+                                      "country": _nullable("string")}},
+            "items": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False,
+                "properties": {"name": _nullable("string"), "quantity": {"type": "integer"},
+                               "unit_price": _nullable("string"),
+                               "kind": {"type": "string", "enum": list(ITEM_KINDS)}},
+            }},
+            "currency": _nullable("string"),
+            "total": _nullable("string"),
+            "payment": {"type": ["object", "null"], "additionalProperties": False,
+                        "properties": {"method": _nullable("string"),
+                                       "paid_at": NULLABLE_DATE_TIME}},
+            "shipping": {"type": ["object", "null"], "additionalProperties": False,
+                         "properties": {"carrier": _nullable("string"),
+                                        "tracking_number": _nullable("string"),
+                                        "tracking_url": _nullable("string"),
+                                        "international": {"type": "boolean"},
+                                        "shipped_at": NULLABLE_DATE_TIME,
+                                        "delivered_at": NULLABLE_DATE_TIME}},
+            "funding": {"type": ["object", "null"],
+                        "properties": {"ends_at": NULLABLE_DATE_TIME}},
+            "cancelled_at": NULLABLE_DATE_TIME,
+            "refunded_at": NULLABLE_DATE_TIME,
+            "completed_at": NULLABLE_DATE_TIME,
+        },
+    },
+    "Contact": {
+        "type": "object",
+        "required": ["seller_name", "links"],
+        "properties": {
+            "seller_name": {"type": "string"},
+            "links": {"type": "array", "items": {
+                "allOf": [_ref("Link")],
+                "properties": {"id": {"enum": ["seller_page", "seller_email", "support"]}},
+            }},
+        },
+    },
+    "LookupAnswer": {
+        "type": "object",
+        "required": ["order", "status", "timeline", "next_steps", "contact"],
+        "additionalProperties": False,
+        "properties": {
+            "order": _ref("OrderSummary"),
+            "status": {"type": "object", "required": ["code", "label"],
+                       "properties": {"code": {"type": "string", "enum": list(STATUSES)},
+                                      "label": {"type": "string"}}},
+            "timeline": {"type": "array", "items": _ref("TimelineEntry"),
+                         "description": "Latest first."},
+            "next_steps": {"type": "array", "items": _ref("Step")},
+            "contact": _ref("Contact"),
+        },
+    },
+    "OrderDocument": {
+        "type": "object",
+        "description": "An order as the marketplace sends it; unknown fields are kept.",
+        "required": ["order_number", "email", "placed_at", "status", "seller"],
+        "properties": {
+            "order_number": {"type": "string"},
+            "email": {"type": "string"},
+            "placed_at": DATE_TIME,
+            "status": {"type": "string", "enum": list(STATUSES)},
+            "seller": {"type": "object", "required": ["name"]},
+            "items": {"type": "array"},
+            "payment": {"type": ["object", "null"]},
+            "shipping": {"type": ["object", "null"]},
+            "funding": {"type": ["object", "null"]},
+        },
+    },
+    "WebhookEvent": {
+        "type": "object",
+        "required": ["event_id", "occurred_at", "order"],
+        "properties": {
+            "event_id": {"type": "string", "maxLength": 200},
+            "occurred_at": DATE_TIME,
+            "order": _ref("OrderDocument"),
+        },
+    },
+    "WebhookResult": {
+        "type": "object",
+        "required": ["event_id", "result"],
+        "properties": {
+            "event_id": {"type": "string"},
+            "result": {"type": "string", "enum": ["applied", "older", "duplicate"],
+                       "description": "older: the stored order was newer and kept its status."},
+        },
+    },
+    "SearchAnswer": {
+        "type": "object",
+        "required": ["query", "results"],
+        "properties": {
+            "query": {"type": "string"},
+            "results": {"type": "array", "items": {
+                "type": "object",
+                "required": ["title", "url", "snippet", "score"],
+                "properties": {"title": {"type": "string"},
+                               "url": {"type": "string",
+                                       "description": "Site path with the section anchor."},
+                               "snippet": {"type": "string"},
+                               "score": {"type": "number"}},
+            }},
+            "suggestion": {"type": "string"},
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "checks"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "degraded"]},
+            "checks": {"type": "object", "additionalProperties": {
+                "type": "object", "required": ["status"],
+                "properties": {"status": {"type": "string", "enum": ["ok", "degraded"]},
+                               "detail": {"type": "string"}},
+            }},
+        },
+    },
+}
+
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.",
+                               "schema": {"type": "integer"}}}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The API described in OpenAPI 3.1."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Help center API",
+            "version": "1.0.0",
+            "description": "Order lookup, signed order webhooks, article search and health.",
+        },
+        "paths": {
+            "/api/orders/lookup": {"post": {
+                "operationId": "lookupOrder",
+                "summary": "Look up one order by its number and the buyer's email",
+                "description": "Both travel in the body, never in the URL. Every miss gives the "
+                               "same 404. Answers carry Cache-Control: no-store.",
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": _ref("LookupRequest")}}},
+                "responses": {
+                    "200": _json("The order, its timeline, next steps and contacts.",
+                                 "LookupAnswer"),
+                    "400": _error("Malformed body; the detail names the field."),
+                    "404": _error("No order with this number and email."),
+                    "413": _error("Body too large."),
+                    "415": _error("Body is not JSON."),
+                    "429": {**_error("Too many failed lookups."), "headers": RETRY_AFTER},
+                    "503": {**_error("The order store is unavailable."), "headers": RETRY_AFTER},
+                },
+            }},
+            "/api/webhooks/orders": {"post": {
+                "operationId": "orderWebhook",
+                "summary": "Receive a signed order event from the marketplace",
+                "description": "Header X-Helpcenter-Signature: t=<unix seconds>,v1=<hex "
+                               "HMAC-SHA256 of '<t>.<raw body>'>, at most 300 s old. Applied "
+                               "once per event_id; an older event never moves an order back.",
+                "parameters": [{"name": "X-Helpcenter-Signature", "in": "header",
+                                "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": _ref("WebhookEvent")}}},
+                "responses": {
+                    "200": _json("Applied, older than the stored order, or a duplicate.",
+                                 "WebhookResult"),
+                    "400": _error("Malformed event; the detail names the field."),
+                    "401": _error("Missing, wrong or stale signature; nothing stored."),
+                    "413": _error("Body too large."),
+                    "415": _error("Body is not JSON."),
+                    "503": {**_error("The order store is unavailable."), "headers": RETRY_AFTER},
+                },
+            }},
+            "/api/search": {"get": {
+                "operationId": "search",
+                "summary": "Search the help articles",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "default": 10}},
+                ],
+                "responses": {
+                    "200": _json("Matching article sections, best first.", "SearchAnswer"),
+                    "400": _error("Bad query parameters."),
+                    "503": _error("The search index is unavailable."),
+                },
+            }},
+            "/api/health": {"get": {
+                "operationId": "health",
+                "summary": "Whether the service and its parts work",
+                "responses": {"200": _json("Status of each part.", "Health")},
+            }},
+            "/api/openapi.json": {"get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "responses": {"200": {"description": "The OpenAPI document.",
+                                      "content": {"application/json": {"schema": {
+                                          "type": "object"}}}}},
+            }},
+        },
+        "components": {"schemas": SCHEMAS},
+    }

@@ -1,0 +1,364 @@
+"""The order store: SQLAlchemy Core over SQLite (default) or PostgreSQL; no web in here."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column
+from sqlalchemy import Connection
+from sqlalchemy import Engine
+from sqlalchemy import MetaData
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import Text
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+from lookup.orders import STATUS_RANK
+from lookup.orders import freshness
+from lookup.orders import merge_documents
+from lookup.orders import normalize_email
+from lookup.orders import normalize_order_number
+from lookup.orders import utc_key
+
+# Bump when the tables change, and add the step that upgrades an older store to `_upgrade`.
+SCHEMA_VERSION = 1
+# Keys looked up per query when applying a batch; well under every driver's parameter limit.
+BATCH_SIZE = 500
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def engine_url(url: str) -> str:
+    """Point postgresql:// URLs at psycopg 3, which is the driver we install."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return make_url(engine_url(url)).render_as_string(hide_password=True)
+
+
+def build_tables(prefix: str = "") -> tuple[MetaData, Table, Table, Table]:
+    """The store's tables, named with an optional prefix so several stores can share a database."""
+    metadata = MetaData()
+    orders = Table(
+        f"{prefix}orders", metadata,
+        # The lookup key: normalised order number (see lookup.orders.normalize_order_number).
+        Column("order_key", String(80), primary_key=True),
+        Column("email_key", String(320), nullable=False),
+        Column("status", String(32), nullable=False),
+        # Latest moment the stored document knows of, as fixed-width UTC text that sorts.
+        Column("freshness", String(32), nullable=False),
+        Column("document", Text, nullable=False),
+        Column("stored_at", String(32), nullable=False),
+    )
+    webhook_events = Table(
+        f"{prefix}webhook_events", metadata,
+        Column("event_id", String(200), primary_key=True),
+        Column("order_key", String(80), nullable=False),
+        Column("received_at", String(32), nullable=False),
+    )
+    meta = Table(
+        f"{prefix}store_meta", metadata,
+        Column("name", String(64), primary_key=True),
+        Column("value", Text, nullable=False),
+    )
+    return metadata, orders, webhook_events, meta
+
+
+@dataclass
+class ApplyResult:
+    """What applying order documents did: orders created, updated or left as they were, and
+    the documents that were older than the stored order (so only added history)."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    older: int = 0
+    older_keys: list[str] = field(default_factory=list)
+
+
+def _now() -> str:
+    return utc_key(datetime.now(UTC))
+
+
+def _dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+class OrderStore:
+    """Orders kept by lookup key with their whole document; the schema creates itself."""
+
+    def __init__(self, url: str, *, table_prefix: str = "", engine_options: dict | None = None):
+        self.url = engine_url(url)
+        self.metadata, self.orders, self.webhook_events, self.meta = build_tables(table_prefix)
+        self.engine = self._create_engine(engine_options or {})
+        self._schema_ready = False
+        self._schema_lock = threading.Lock()
+
+    def _create_engine(self, options: dict) -> Engine:
+        url = make_url(self.url)
+        if url.get_backend_name() == "sqlite":
+            engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                                   **options)
+            _configure_sqlite(engine)
+            return engine
+        if url.get_backend_name() == "postgresql":
+            options.setdefault("connect_args", {"connect_timeout": 5})
+        return create_engine(url, pool_pre_ping=True, **options)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the store is a SQLite file."""
+        return self.engine.dialect.name == "sqlite"
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def ensure_schema(self) -> None:
+        """Create or upgrade the tables once per process; safe when workers start at once."""
+        if self._schema_ready:
+            return
+        with self._schema_lock:
+            if self._schema_ready:
+                return
+            with self.write() as conn:
+                if self.engine.dialect.name == "postgresql":
+                    # Workers starting together would race on CREATE TABLE; one waits for the other.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(20261102)"))
+                self.metadata.create_all(conn)
+                version = conn.scalar(select(self.meta.c.value)
+                                      .where(self.meta.c.name == "schema_version"))
+                self._upgrade(conn, int(version) if version else 0)
+            self._schema_ready = True
+
+    def _upgrade(self, conn: Connection, version: int) -> None:
+        """Bring an older schema up to SCHEMA_VERSION, one step at a time."""
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(f"the order store has schema version {version}, newer than this "
+                               f"code ({SCHEMA_VERSION}): upgrade the help center")
+        # Version 1 is the first schema: create_all has just made it. Later versions add steps here.
+        self._set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+
+    def drop_schema(self) -> None:
+        """Drop the store's tables (tests and `demo --reset` only)."""
+        with self.write() as conn:
+            self.metadata.drop_all(conn)
+        self._schema_ready = False
+
+    def dispose(self) -> None:
+        """Close the pooled connections."""
+        self.engine.dispose()
+
+    # -- transactions ---------------------------------------------------------------------------
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection in a read transaction."""
+        self.ensure_schema()
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A connection in a write transaction, committed at the end or rolled back on error."""
+        with self.engine.connect() as conn:
+            # SQLite: take the write lock up front, so two writers queue instead of deadlocking.
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    # -- reading --------------------------------------------------------------------------------
+
+    @staticmethod
+    def key(order_number: str) -> str:
+        """The lookup key of an order number (see lookup.orders.normalize_order_number)."""
+        return normalize_order_number(order_number)
+
+    def check(self) -> None:
+        """Raise if the store cannot be reached or read."""
+        with self.read() as conn:
+            conn.execute(select(func.count()).select_from(self.meta))
+
+    def count(self) -> int:
+        """How many orders are stored."""
+        with self.read() as conn:
+            return conn.scalar(select(func.count()).select_from(self.orders)) or 0
+
+    def get(self, order_number: str) -> dict[str, Any] | None:
+        """The stored document of an order, by order number (any spelling the lookup accepts)."""
+        with self.read() as conn:
+            row = conn.execute(select(self.orders.c.document)
+                               .where(self.orders.c.order_key == self.key(order_number))).first()
+        return json.loads(row.document) if row else None
+
+    def find(self, order_number: str, email: str) -> dict[str, Any] | None:
+        """The order with this number and email, or None for any miss."""
+        with self.read() as conn:
+            row = conn.execute(select(self.orders.c.email_key, self.orders.c.document)
+                               .where(self.orders.c.order_key == self.key(order_number))).first()
+        # Compare in constant time, against a stand-in when there is no order, so a wrong email
+        # and an unknown order cost the same.
+        stored = row.email_key if row else "\x00no order\x00"
+        if hmac.compare_digest(stored.encode(), normalize_email(email).encode()) and row:
+            return json.loads(row.document)
+        return None
+
+    def get_meta(self, name: str) -> str | None:
+        """A value from the store's own key-value table."""
+        with self.read() as conn:
+            return conn.scalar(select(self.meta.c.value).where(self.meta.c.name == name))
+
+    def set_meta(self, name: str, value: str) -> None:
+        """Set a value in the store's own key-value table."""
+        with self.write() as conn:
+            self._set_meta(conn, name, value)
+
+    def _set_meta(self, conn: Connection, name: str, value: str) -> None:
+        updated = conn.execute(self.meta.update().where(self.meta.c.name == name)
+                               .values(value=value)).rowcount
+        if not updated:
+            conn.execute(self.meta.insert().values(name=name, value=value))
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def apply(self, documents: Iterable[dict[str, Any]], *, force: bool = False) -> ApplyResult:
+        """Apply validated documents in one transaction (see `apply_in`)."""
+        self.ensure_schema()
+        with self.write() as conn:
+            return self.apply_in(conn, documents, force=force)
+
+    def apply_in(self, conn: Connection, documents: Iterable[dict[str, Any]], *,
+                 force: bool = False, occurred_at: datetime | None = None) -> ApplyResult:
+        """Apply validated documents inside the caller's transaction, in batches.
+
+        A document replaces the stored one only when it is newer (lookup.orders.freshness, then
+        status rank); an older one only adds the milestones and carrier events the stored one
+        lacks. `force` replaces regardless (the demo orders, re-dated every day).
+        """
+        result = ApplyResult()
+        batch: list[dict[str, Any]] = []
+        for document in documents:
+            batch.append(document)
+            if len(batch) >= BATCH_SIZE:
+                self._apply_batch(conn, batch, result, force, occurred_at)
+                batch = []
+        if batch:
+            self._apply_batch(conn, batch, result, force, occurred_at)
+        return result
+
+    def _apply_batch(self, conn: Connection, batch: list[dict[str, Any]], result: ApplyResult,
+                     force: bool, occurred_at: datetime | None) -> None:
+        orders = self.orders
+        keys = {normalize_order_number(doc["order_number"]) for doc in batch}
+        stored = {
+            row.order_key: row
+            for row in conn.execute(select(orders).where(orders.c.order_key.in_(keys)))
+        }
+        # The state after this batch, by key; a file may carry the same order twice.
+        pending: dict[str, dict[str, Any]] = {}
+        for incoming in batch:
+            key = normalize_order_number(incoming["order_number"])
+            fresh = freshness(incoming, occurred_at)
+            current = pending.get(key)
+            if current is None and key in stored:
+                row = stored[key]
+                current = {"freshness": row.freshness, "status": row.status,
+                           "document": json.loads(row.document), "new": False,
+                           "original": row.document}
+            if current is None:
+                pending[key] = {"freshness": fresh, "status": incoming["status"],
+                                "document": dict(incoming), "new": True, "original": None}
+                continue
+            is_newer = (fresh, STATUS_RANK[incoming["status"]]) >= (
+                current["freshness"], STATUS_RANK[current["status"]])
+            if force:
+                document = dict(incoming)
+                state = {"freshness": fresh, "status": incoming["status"]}
+            elif is_newer:
+                document = merge_documents(incoming, current["document"])
+                state = {"freshness": fresh, "status": incoming["status"]}
+            else:
+                document = merge_documents(current["document"], incoming)
+                state = {"freshness": current["freshness"], "status": current["status"]}
+                result.older += 1
+                result.older_keys.append(key)
+            pending[key] = {**current, **state, "document": document}
+        now = _now()
+        inserts, updates = [], []
+        for key, state in pending.items():
+            values = {"order_key": key, "email_key": normalize_email(state["document"]["email"]),
+                      "status": state["status"], "freshness": state["freshness"],
+                      "document": _dumps(state["document"]), "stored_at": now}
+            if state["new"]:
+                inserts.append(values)
+            elif values["document"] == state["original"] and (
+                    state["freshness"] == stored[key].freshness):
+                result.unchanged += 1
+            else:
+                updates.append(values)
+        result.created += len(inserts)
+        result.updated += len(updates)
+        if inserts:
+            conn.execute(orders.insert(), inserts)
+        for values in updates:
+            conn.execute(orders.update().where(orders.c.order_key == values["order_key"])
+                         .values(**values))
+
+    def apply_event(self, event_id: str, document: dict[str, Any],
+                    occurred_at: datetime) -> str:
+        """Apply a webhook event once: 'applied', 'older' (stored one kept) or 'duplicate'."""
+        self.ensure_schema()
+        key = normalize_order_number(document["order_number"])
+        try:
+            with self.write() as conn:
+                seen = conn.scalar(select(self.webhook_events.c.event_id)
+                                   .where(self.webhook_events.c.event_id == event_id))
+                if seen is not None:
+                    return "duplicate"
+                conn.execute(self.webhook_events.insert().values(
+                    event_id=event_id, order_key=key, received_at=_now()))
+                result = self.apply_in(conn, [document], occurred_at=occurred_at)
+        except IntegrityError:
+            # The same event raced in on another worker and won: it is applied once, there.
+            return "duplicate"
+        return "older" if result.older_keys else "applied"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout, and transactions that SQLAlchemy (not the driver) begins."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, connection_record) -> None:
+        # Let SQLAlchemy emit BEGIN itself (the driver's implicit transactions get it wrong).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")

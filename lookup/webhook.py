@@ -1,0 +1,101 @@
+"""POST /api/webhooks/orders: signed order updates from the marketplace."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Iterable
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import jsonify
+from flask import request
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import Unauthorized
+from werkzeug.exceptions import UnsupportedMediaType
+
+from lookup.db import get_store
+from lookup.orders import OrderError
+from lookup.orders import parse_time
+from lookup.orders import validate_order
+
+bp = Blueprint("webhook", __name__, url_prefix="/api/webhooks")
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Helpcenter-Signature"
+TOLERANCE_SECONDS = 300
+BAD_SIGNATURE = "The request signature is missing, wrong or expired."
+
+
+def sign(body: bytes, secret: str, timestamp: int) -> str:
+    """The signature header value for a body: what the marketplace sends (tests use it too)."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def verify_signature(header: str | None, body: bytes, secrets: Iterable[str], now: float,
+                     tolerance: int = TOLERANCE_SECONDS) -> bool:
+    """True when the header holds a fresh v1 signature of the body by one of the secrets."""
+    if not header:
+        return False
+    timestamp, signatures = None, []
+    for part in header.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "t" and value.isdigit():
+            timestamp = int(value)
+        elif name == "v1":
+            signatures.append(value)
+    if timestamp is None or not signatures or abs(now - timestamp) > tolerance:
+        return False
+    # Every secret is tried, so the old and the new one both verify while a secret is rotated.
+    valid = False
+    for secret in secrets:
+        expected = sign(body, secret, timestamp).partition(",v1=")[2]
+        for signature in signatures:
+            valid |= hmac.compare_digest(expected.encode(), signature.encode())
+    return valid
+
+
+def webhook_secrets() -> list[str]:
+    """The configured secrets: WEBHOOK_SECRET, comma-separated during a rotation."""
+    value = current_app.config.get("WEBHOOK_SECRET") or ""
+    return [secret.strip() for secret in value.split(",") if secret.strip()]
+
+
+@bp.post("/orders")
+def orders() -> Response:
+    """Apply one signed order event: once, and never moving an order back in time."""
+    if not request.is_json:
+        raise UnsupportedMediaType("Send a JSON body with Content-Type: application/json.")
+    request.max_content_length = int(current_app.config["WEBHOOK_MAX_BYTES"])
+    raw = request.get_data(cache=True)
+    header = request.headers.get(SIGNATURE_HEADER)
+    if not verify_signature(header, raw, webhook_secrets(), time.time()):
+        log.warning("webhook refused: bad or stale signature")
+        raise Unauthorized(BAD_SIGNATURE)
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise BadRequest("body: must be valid JSON.") from None
+    if not isinstance(body, dict):
+        raise BadRequest("body: must be a JSON object.")
+    event_id = body.get("event_id")
+    if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > 200:
+        raise BadRequest("event_id: required, a string of up to 200 characters.")
+    try:
+        occurred_at = parse_time(body["occurred_at"])
+    except (KeyError, TypeError, ValueError):
+        raise BadRequest("occurred_at: required, an ISO 8601 date-time with a UTC offset."
+                         ) from None
+    try:
+        document = validate_order(body.get("order"))
+    except OrderError as exc:
+        field = "order" if exc.field == "order" else f"order.{exc.field}"
+        raise BadRequest(f"{field}: {exc.message}") from None
+    result = get_store().apply_event(event_id, document, occurred_at)
+    log.info("webhook event %s: %s", event_id, result)
+    return jsonify({"event_id": event_id, "result": result})

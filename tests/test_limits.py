@@ -1,0 +1,136 @@
+"""Failed lookups are rate limited per client and per order number; finding your order never is."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from datetime import date
+
+import pytest
+
+from lookup import create_app
+from lookup.demo import install_demo
+from tests.test_api_lookup import LOOKUP
+from tests.test_api_lookup import assert_api_error
+
+REDIS_URL = "redis://127.0.0.1:6379"
+
+
+def make_app(tmp_path, **config):
+    """An app with demo orders and a limit of 3 failed lookups a minute."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'o.sqlite'}",
+                      "SITE_DIR": str(tmp_path / "site"), "LOOKUP_RATE_LIMIT": "3/minute",
+                      **config})
+    install_demo(app.extensions["order_store"], date.today())
+    return app
+
+
+def miss(client, number: str = "NOPE-1", address: str = "10.0.0.1", **headers):
+    """One failed lookup from a client address."""
+    return client.post(LOOKUP, json={"order_number": number, "email": "guess@example.com"},
+                       environ_base={"REMOTE_ADDR": address}, headers=headers)
+
+
+def hit(client, address: str = "10.0.0.1"):
+    """One successful lookup of a demo order."""
+    return client.post(LOOKUP, json={"order_number": "DEMO-1011", "email": "minho.kang@example.com"},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def redis_up() -> bool:
+    """True when a Redis server answers on the standard local port."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def test_a_client_that_keeps_missing_gets_429_with_retry_after(tmp_path):
+    """The fourth miss in a minute is refused with 429, Retry-After and the one error shape."""
+    client = make_app(tmp_path).test_client()
+    for number in ("A-1", "A-2", "A-3"):
+        assert miss(client, number).status_code == 404
+    refused = miss(client, "A-4")
+    error = assert_api_error(refused, 429)
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    assert "Try again in" in error["detail"]
+    assert hit(client).status_code == 429, "a limited client waits, whatever it asks"
+
+
+def test_successful_lookups_do_not_count(tmp_path):
+    """A buyer who finds their order again and again is never limited."""
+    client = make_app(tmp_path).test_client()
+    for _ in range(10):
+        assert hit(client).status_code == 200
+    assert miss(client).status_code == 404
+
+
+def test_one_order_number_is_limited_across_clients(tmp_path):
+    """Guessing the email of one order from many addresses is limited by the order number."""
+    client = make_app(tmp_path).test_client()
+    for index in range(3):
+        assert miss(client, "#demo-1011 ", address=f"10.0.1.{index}").status_code == 404
+    assert miss(client, "DEMO-1011", address="10.0.2.1").status_code == 429
+    assert miss(client, "OTHER-1", address="10.0.2.1").status_code == 404, "other orders unaffected"
+
+
+def test_forged_forwarded_for_changes_nothing(tmp_path):
+    """Without a trusted proxy, X-Forwarded-For cannot buy a client a fresh allowance."""
+    client = make_app(tmp_path).test_client()
+    for index in range(3):
+        miss(client, f"B-{index}", **{"X-Forwarded-For": f"192.0.2.{index}"})
+    assert miss(client, "B-9", **{"X-Forwarded-For": "192.0.2.99"}).status_code == 429
+
+
+def test_a_trusted_proxy_names_the_client(tmp_path):
+    """With one trusted proxy, each forwarded client has its own allowance."""
+    client = make_app(tmp_path, TRUSTED_PROXIES="1").test_client()
+    for index in range(3):
+        miss(client, f"C-{index}", **{"X-Forwarded-For": "192.0.2.1"})
+    assert miss(client, "C-9", **{"X-Forwarded-For": "192.0.2.1"}).status_code == 429
+    assert miss(client, "C-10", **{"X-Forwarded-For": "192.0.2.2"}).status_code == 404
+
+
+def test_limit_off_is_for_benchmarks(tmp_path):
+    """`off` lets every miss through."""
+    client = make_app(tmp_path, LOOKUP_RATE_LIMIT="off").test_client()
+    assert all(miss(client, f"D-{i}").status_code == 404 for i in range(8))
+
+
+@pytest.mark.redis
+def test_counters_in_redis_are_shared_between_workers(tmp_path):
+    """Two app instances on one Redis share the count: misses on one limit the other."""
+    if not redis_up():
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    # A prefix of our own keeps this run's counters apart from any other.
+    config = {"RATELIMIT_STORAGE_URL": REDIS_URL, "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex}
+    first = make_app(tmp_path / "one", **config).test_client()
+    second = make_app(tmp_path / "two", **config).test_client()
+    for index in range(3):
+        assert miss(first, f"E-{index}", address="10.9.9.9").status_code == 404
+    assert miss(second, "E-9", address="10.9.9.9").status_code == 429
+
+
+def test_redis_down_falls_back_to_memory(tmp_path):
+    """With Redis unreachable, limits still hold in memory and nothing answers 5xx."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_port = sock.getsockname()[1]
+    client = make_app(tmp_path, RATELIMIT_STORAGE_URL=f"redis://127.0.0.1:{dead_port}").test_client()
+    assert hit(client).status_code == 200
+    statuses = [miss(client, f"F-{i}").status_code for i in range(5)]
+    assert statuses[:3] == [404, 404, 404]
+    assert statuses[-1] == 429
+
+
+def test_the_api_and_the_no_javascript_page_share_one_allowance(tmp_path):
+    """Misses on the form page and on the API draw on the same count."""
+    client = make_app(tmp_path).test_client()
+    assert miss(client, "G-1").status_code == 404
+    assert miss(client, "G-2").status_code == 404
+    page = client.post("/order-status/lookup", data={"order_number": "G-3", "email": "x@example.com"},
+                       environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert page.status_code == 404
+    assert miss(client, "G-4").status_code == 429

@@ -1,0 +1,169 @@
+"""The order store, run on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from lookup.store import SCHEMA_VERSION
+from lookup.store import OrderStore
+from lookup.store import engine_url
+from tests.lookup_fixtures import make_order
+from tests.lookup_fixtures import open_store
+from tests.lookup_fixtures import shipping
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OrderStore]:
+    """The same store tests on SQLite and on PostgreSQL (skipped, with the reason, without it)."""
+    yield from open_store(request.param, tmp_path)
+
+
+SHIPPED = make_order(status="shipped", shipping=shipping(
+    events=[{"at": "2026-03-05T08:00:00+09:00", "status": "in_transit", "location": "Seoul hub"}]))
+
+
+def test_schema_is_created_with_its_version(store: OrderStore):
+    assert store.count() == 0
+    assert store.get_meta("schema_version") == str(SCHEMA_VERSION)
+    # Creating again (another worker, a restart) is harmless.
+    store._schema_ready = False
+    store.ensure_schema()
+    assert store.get_meta("schema_version") == str(SCHEMA_VERSION)
+
+
+@pytest.mark.parametrize("number, email", [
+    ("CM-100234", "buyer@example.com"),
+    ("  cm-100234 ", "BUYER@Example.com "),
+    ("#CM-100234", "buyer@example.com"),
+    ("# cm-100234", "Buyer@EXAMPLE.COM"),
+])
+def test_find_matches_leniently(store: OrderStore, number: str, email: str):
+    store.apply([make_order()])
+    assert store.find(number, email)["order_number"] == "CM-100234"
+
+
+@pytest.mark.parametrize("number, email", [
+    ("CM-100235", "buyer@example.com"),
+    ("CM-100234", "someone@example.com"),
+    ("CM-10023", "buyer@example.com"),
+])
+def test_find_misses(store: OrderStore, number: str, email: str):
+    store.apply([make_order()])
+    assert store.find(number, email) is None
+
+
+def test_unknown_fields_are_kept(store: OrderStore):
+    store.apply([make_order(gift_note="Happy birthday", seller={
+        **make_order()["seller"], "rating": 4.8})])
+    document = store.get("cm-100234")
+    assert document["gift_note"] == "Happy birthday"
+    assert document["seller"]["rating"] == 4.8
+
+
+def test_applying_twice_changes_nothing(store: OrderStore):
+    first = store.apply([make_order(), SHIPPED | {"order_number": "CM-2"}])
+    assert (first.created, first.updated) == (2, 0)
+    second = store.apply([make_order(), SHIPPED | {"order_number": "CM-2"}])
+    assert (second.created, second.updated, second.unchanged) == (0, 0, 2)
+
+
+def test_newer_document_replaces_the_stored_one(store: OrderStore):
+    store.apply([make_order()])
+    result = store.apply([SHIPPED])
+    assert result.updated == 1
+    assert store.get("CM-100234")["status"] == "shipped"
+
+
+def test_older_document_never_moves_the_status_back(store: OrderStore):
+    store.apply([SHIPPED])
+    result = store.apply([make_order(status="awaiting_payment", payment=None)])
+    assert result.older == 1
+    assert store.get("CM-100234")["status"] == "shipped"
+
+
+def test_older_document_adds_the_history_it_alone_knows(store: OrderStore):
+    shipped_unpaid = SHIPPED | {"payment": None}
+    store.apply([shipped_unpaid])
+    store.apply([make_order()])  # the late "paid"
+    document = store.get("CM-100234")
+    assert document["status"] == "shipped"
+    assert document["payment"]["paid_at"] == "2026-03-02T10:16:00+09:00"
+
+
+def test_same_time_later_stage_wins(store: OrderStore):
+    store.apply([make_order()])
+    store.apply([make_order(status="preparing_shipment")])
+    assert store.get("CM-100234")["status"] == "preparing_shipment"
+    store.apply([make_order(status="paid")])
+    assert store.get("CM-100234")["status"] == "preparing_shipment"
+
+
+def test_same_order_twice_in_one_batch(store: OrderStore):
+    result = store.apply([SHIPPED, make_order()])
+    assert result.created == 1
+    assert store.get("CM-100234")["status"] == "shipped"
+
+
+def test_batches_beyond_one_query(store: OrderStore):
+    documents = [make_order(order_number=f"BULK-{n}") for n in range(1203)]
+    assert store.apply(documents).created == 1203
+    assert store.count() == 1203
+
+
+def test_force_replaces_regardless(store: OrderStore):
+    store.apply([SHIPPED])
+    store.apply([make_order()], force=True)
+    assert store.get("CM-100234")["status"] == "paid"
+
+
+def test_event_applied_once(store: OrderStore):
+    moment = datetime.fromisoformat("2026-03-05T09:00:00+09:00")
+    assert store.apply_event("evt-1", SHIPPED, moment) == "applied"
+    assert store.apply_event("evt-1", SHIPPED, moment) == "duplicate"
+    assert store.count() == 1
+
+
+def test_event_older_than_stored_is_reported(store: OrderStore):
+    store.apply_event("evt-2", SHIPPED, datetime.fromisoformat("2026-03-05T09:00:00+09:00"))
+    late_paid = datetime.fromisoformat("2026-03-02T10:16:00+09:00")
+    assert store.apply_event("evt-1", make_order(), late_paid) == "older"
+    assert store.get("CM-100234")["status"] == "shipped"
+
+
+def test_a_failed_batch_leaves_nothing_behind(store: OrderStore):
+    good = make_order(order_number="OK-1")
+    broken = make_order(order_number="BAD-1")
+    del broken["status"]
+    with pytest.raises(KeyError):
+        store.apply([good, broken])
+    assert store.count() == 0
+
+
+def test_health_check(store: OrderStore):
+    store.check()
+
+
+def test_sqlite_uses_wal_and_a_busy_timeout(tmp_path):
+    store = OrderStore(f"sqlite:///{tmp_path / 'o.sqlite'}")
+    with store.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+    store.dispose()
+
+
+def test_postgresql_urls_use_psycopg3():
+    assert engine_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert engine_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert engine_url("sqlite:///x") == "sqlite:///x"
+
+
+def test_tables_carry_the_prefix(store: OrderStore):
+    store.apply([make_order()])
+    with store.read() as conn:
+        count = conn.execute(text(f"SELECT count(*) FROM {store.orders.name}")).scalar()
+    assert store.orders.name.startswith("t") and count == 1
