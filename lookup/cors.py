@@ -1,0 +1,67 @@
+"""CORS for the API: only the configured origins may call it from pages hosted elsewhere."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import request
+
+# What a cross-origin page may send and read: JSON bodies in, Retry-After out (the widget
+# tells a rate-limited buyer when to try again).
+ALLOW_METHODS = "GET, POST, OPTIONS"
+ALLOW_HEADERS = "Content-Type, Accept"
+EXPOSE_HEADERS = "Retry-After"
+PREFLIGHT_MAX_AGE = "600"
+
+
+def allowed_origins() -> frozenset[str]:
+    """The configured origins (ALLOWED_ORIGINS: comma-separated string or a list)."""
+    value = current_app.config.get("ALLOWED_ORIGINS") or ""
+    items = value.split(",") if isinstance(value, str) else value
+    # "null" is what sandboxed frames and file: pages send: never trust it, even if configured.
+    return frozenset(o.strip().rstrip("/") for o in items if o.strip() not in ("", "null", "*"))
+
+
+def allowed(origin: str | None) -> bool:
+    """True when this exact origin is on the allowlist."""
+    return bool(origin) and origin in allowed_origins()
+
+
+def is_preflight() -> bool:
+    """A browser's CORS preflight to the API."""
+    return (
+        request.method == "OPTIONS"
+        and request.path.startswith("/api/")
+        and "Access-Control-Request-Method" in request.headers
+    )
+
+
+def answer_preflight() -> Response | None:
+    """Answer a preflight before routing; headers are added by add_cors_headers."""
+    if not is_preflight():
+        return None
+    response = current_app.make_response(("", 204))
+    if allowed(request.headers.get("Origin")):
+        response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
+        response.headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
+        response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+    return response
+
+
+def add_cors_headers(response: Response) -> Response:
+    """Echo an allowed origin exactly; API answers vary by Origin so caches keep them apart."""
+    if not request.path.startswith("/api/"):
+        return response
+    response.vary.add("Origin")
+    origin = request.headers.get("Origin")
+    if allowed(origin):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the preflight answer and the response headers on the app."""
+    app.before_request(answer_preflight)
+    app.after_request(add_cors_headers)

@@ -1,0 +1,41 @@
+"""MkDocs hook: put the order-lookup widget where a page says `<!-- helpcenter:order-lookup -->`."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.files import Files
+    from mkdocs.structure.pages import Page
+
+MARKER = "<!-- helpcenter:order-lookup -->"
+
+# Python-Markdown keeps a raw HTML comment as it is, possibly wrapped in a paragraph.
+MARKER_HTML = re.compile(r"(?:<p>\s*)?" + re.escape(MARKER) + r"(?:\s*</p>)?")
+
+# The no-JavaScript page of the service (lookup/pages.py) that the form posts to.
+LOOKUP_PATH = "/order-status/lookup"
+
+
+def form_action(api_base: str | None) -> str:
+    """The URL the form posts to without JavaScript: the service's lookup page."""
+    return (api_base or "").rstrip("/") + LOOKUP_PATH
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files, **kwargs) -> str:
+    """Replace each marker with the widget, rendered from theme/partials/order-lookup.html."""
+    if MARKER not in html:
+        return html
+    template = config.theme.get_env().get_template("partials/order-lookup.html")
+    action = form_action(config.extra.get("api_base"))
+    count = 0
+
+    def render(match: re.Match) -> str:
+        nonlocal count
+        count += 1
+        # Ids must stay unique when a page carries the widget more than once.
+        return template.render(action=action, uid=f"hc-lookup-{count}")
+
+    return MARKER_HTML.sub(render, html)
