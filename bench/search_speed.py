@@ -1,0 +1,97 @@
+"""Query time of our search at 200, 2,000 and 10,000 generated sections: p50 and p95.
+
+    .venv/bin/python bench/search_speed.py [--sizes 200 2000 10000] [--queries 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+RELEVANCE_FILE = PROJECT_DIR / "tests" / "relevance.toml"
+SECTIONS_PER_PAGE = 10
+
+# Help-center words, so generated text has the term statistics of real articles, plus filler.
+COMMON = """order parcel delivery tracking seller refund return exchange cancel payment shipping
+postage carrier days window item package account email deposit store policy support message
+confirm receipt customs address insurance claim damaged defective wrong size colour coupon game
+funding pre-order bank paypal card chargeback dispute lost late missing delivered status
+completed unpaid invoice transfer balance withdraw top-up label pickup courier warehouse""".split()
+
+
+def generate_site(site_dir: Path, sections: int, seed: int = 5) -> None:
+    """Write a built-site lookalike with the given number of sections (10 to a page)."""
+    rng = random.Random(seed)
+    filler = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 10)))
+              for _ in range(5000)]
+
+    def sentence() -> str:
+        words = [rng.choice(COMMON) if rng.random() < 0.35 else rng.choice(filler)
+                 for _ in range(rng.randint(8, 20))]
+        return " ".join(words).capitalize() + "."
+
+    pages = max(1, sections // SECTIONS_PER_PAGE)
+    (site_dir / "index.html").parent.mkdir(parents=True, exist_ok=True)
+    for number in range(pages):
+        body = [f'<h1 id="page-{number}">{sentence()}</h1><p>{sentence()}</p>']
+        for section in range(1, SECTIONS_PER_PAGE):
+            anchor = f"s{section}-{rng.choice(COMMON)}"
+            body.append(f'<h2 id="{anchor}">{sentence()}<a class="headerlink" href="#{anchor}">'
+                        f"&para;</a></h2>" + "".join(f"<p>{sentence()}</p>" for _ in range(4)))
+        html = (f"<html><head><title>Page {number}</title></head><body>"
+                f'<article class="md-content__inner md-typeset">{"".join(body)}</article>'
+                "</body></html>")
+        path = site_dir / ("index.html" if number == 0 else f"p{number}/index.html")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """The value below which the given fraction of samples falls."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    """Generate, index and query each size; print build time and p50/p95 query times."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[200, 2000, 10000])
+    parser.add_argument("--queries", type=int, default=300, help="timed queries per size")
+    args = parser.parse_args()
+
+    from search import build_index
+    from search import open_index
+
+    questions = [case["q"] for case in tomllib.loads(RELEVANCE_FILE.read_text())["case"]]
+    # Half buyer questions (with their typos), half as-you-type prefixes of them.
+    workload = questions + [q[: max(3, len(q) // 2)] for q in questions]
+    print(f"{'sections':>9}{'build s':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            site_dir = Path(tmp) / "site"
+            generate_site(site_dir, size)
+            started = time.perf_counter()
+            count = build_index(site_dir, Path(tmp) / "index")
+            build_seconds = time.perf_counter() - started
+            opened = open_index(Path(tmp) / "index")
+            for query in workload[:20]:  # warm the caches, as a running service has them
+                opened.search(query, 10)
+            timings = []
+            for i in range(args.queries):
+                query = workload[i % len(workload)]
+                started = time.perf_counter()
+                opened.search(query, 10)
+                timings.append((time.perf_counter() - started) * 1000)
+            opened.close()
+        print(f"{count:>9}{build_seconds:>9.1f}{statistics.median(timings):>9.2f}"
+              f"{percentile(timings, 0.95):>9.2f}{max(timings):>9.2f}")
+
+
+if __name__ == "__main__":
+    main()

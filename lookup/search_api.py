@@ -1,0 +1,149 @@
+"""GET /api/search: the help bar's questions, answered from the search index."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Blueprint
+from flask import Flask
+from flask import current_app
+from flask import request
+from flask.cli import with_appcontext
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import ServiceUnavailable
+
+from search import IndexUnavailable
+from search import SearchIndex
+from search import open_index
+from search.misses import record_miss
+from search.misses import top_misses
+
+bp = Blueprint("search_api", __name__, url_prefix="/api")
+log = logging.getLogger(__name__)
+
+REBUILD_HINT = "run `helpcenter build` to build the site and its search index"
+UNAVAILABLE = f"Search is unavailable: the search index is missing or cannot be read ({REBUILD_HINT})."
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 50
+
+
+@dataclass
+class SearchState:
+    """The process's one open index (opened on first use) and what we already told the log."""
+
+    index: SearchIndex | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    warned: bool = False
+
+
+def init_app(app: Flask) -> None:
+    """Serve /api/search, report on the index in /api/health, add `search-misses` to the CLI."""
+    app.extensions["search"] = SearchState()
+    app.extensions.setdefault("health_checks", {})["search"] = search_health
+    app.register_blueprint(bp)
+    app.cli.add_command(search_misses_command)
+
+
+def get_search_index() -> SearchIndex:
+    """The open index, opened once per process.
+
+    :raise 503: when the index is missing or broken; the site and the lookup keep working.
+    """
+    state: SearchState = current_app.extensions["search"]
+    if state.index is not None:
+        return state.index
+    with state.lock:
+        if state.index is None:
+            try:
+                state.index = open_index(Path(current_app.config["SEARCH_INDEX_DIR"]))
+            except IndexUnavailable as exc:
+                _warn_once(state, str(exc))
+                raise ServiceUnavailable(description=UNAVAILABLE) from exc
+            state.warned = False
+    return state.index
+
+
+def _warn_once(state: SearchState, reason: str) -> None:
+    """Log how to rebuild, once per outage rather than once per request."""
+    if not state.warned:
+        log.warning("search is unavailable: %s; %s", reason, REBUILD_HINT)
+        state.warned = True
+
+
+def _forget_index(reason: str) -> None:
+    """Drop a broken index so the next request opens whatever is there now."""
+    state: SearchState = current_app.extensions["search"]
+    with state.lock:
+        if state.index is not None:
+            state.index.close()
+            state.index = None
+        _warn_once(state, reason)
+
+
+def misses_file() -> Path:
+    """Where zero-result queries are counted: SEARCH_MISSES_FILE, else the instance folder."""
+    configured = current_app.config.get("SEARCH_MISSES_FILE")
+    return Path(configured) if configured else Path(current_app.instance_path) / "search-misses.sqlite3"
+
+
+def _limit() -> int:
+    """The `limit` parameter, kept between 1 and MAX_LIMIT.
+
+    :raise 400: when it is not a whole number.
+    """
+    raw = request.args.get("limit", "")
+    if not raw.strip():
+        return DEFAULT_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(description="`limit` must be a whole number.") from None
+    return max(1, min(value, MAX_LIMIT))
+
+
+@bp.get("/search")
+def search() -> dict[str, Any]:
+    """Answer `q` with the best sections: {"query", "results": [...], "suggestion"?}."""
+    limit = _limit()
+    query = request.args.get("q", "")
+    search_index = get_search_index()
+    try:
+        answer = search_index.search(query, limit)
+    except IndexUnavailable as exc:
+        _forget_index(str(exc))
+        raise ServiceUnavailable(description=UNAVAILABLE) from exc
+    if not answer["results"] and query.strip():
+        try:
+            record_miss(misses_file(), answer["query"])
+        except (OSError, sqlite3.Error):
+            # Counting is for the operator; the buyer's answer must not depend on it.
+            log.warning("could not count a zero-result search", exc_info=True)
+    return answer
+
+
+def search_health() -> dict[str, Any]:
+    """The `search` entry of /api/health: ok with the section count, or degraded and why."""
+    try:
+        sections = get_search_index().section_count()
+    except (ServiceUnavailable, IndexUnavailable):
+        return {"status": "degraded", "detail": f"the search index is missing or broken: {REBUILD_HINT}"}
+    return {"status": "ok", "sections": sections}
+
+
+@click.command("search-misses")
+@click.option("--limit", default=30, show_default=True, type=int, help="How many queries to list.")
+@with_appcontext
+def search_misses_command(limit: int) -> None:
+    """List the searches that found nothing, most frequent first."""
+    rows = top_misses(misses_file(), limit)
+    if not rows:
+        click.echo("No zero-result searches counted yet.")
+    for query, count, last_seen in rows:
+        click.echo(f"{count:6d}  {last_seen}  {query}")

@@ -1,0 +1,302 @@
+"""Build the index from the built site: one document per section, keyed by the served anchors."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from html.parser import HTMLParser
+from pathlib import Path
+
+from whoosh import index
+
+from search.schema import make_analyzer
+from search.schema import make_schema
+
+log = logging.getLogger(__name__)
+
+SECTION_TAGS = frozenset({"h1", "h2", "h3"})
+SKIPPED_TAGS = frozenset({"script", "style", "template", "noscript", "svg", "button"})
+# Elements that separate words: their edges become spaces, while inline tags join text as written.
+BLOCK_TAGS = frozenset(
+    {"address", "blockquote", "br", "dd", "details", "div", "dl", "dt", "figcaption", "figure",
+     "h4", "h5", "h6", "hr", "label", "li", "ol", "p", "pre", "section", "summary", "table",
+     "td", "th", "tr", "ul"}
+)
+VOID_TAGS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+)
+BREADCRUMB_SEPARATOR = " › "
+LINK_LIST_WEIGHT = 0.5
+# Files of the built site that are not articles.
+SKIPPED_PAGES = frozenset({"404.html"})
+SKIPPED_DIRS = frozenset({"assets", "search"})
+
+
+@dataclass
+class Section:
+    """One heading of a page with the text under it, up to the next h1-h3."""
+
+    anchor: str
+    heading: str
+    text: list[str] = field(default_factory=list)
+    link_chars: int = 0
+
+    def joined_text(self) -> str:
+        """The section's text with whitespace collapsed."""
+        return re.sub(r"\s+", " ", "".join(self.text)).strip()
+
+    def link_density(self) -> float:
+        """The share of the text that is link text: near 1 for lists of links to other pages."""
+        total = sum(len(part.strip()) for part in self.text)
+        return self.link_chars / total if total else 0.0
+
+
+def _classes(attrs: list[tuple[str, str | None]]) -> set[str]:
+    """The class names of a start tag."""
+    return set((dict(attrs).get("class") or "").split())
+
+
+class ContentParser(HTMLParser):
+    """Split a Material page into sections at its h1-h3 ids and read the active nav path."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sections: list[Section] = []
+        self.breadcrumb: list[str] = []
+        self.title = ""
+        self._stack: list[str] = []
+        # Depths (in _stack) of the elements we are inside of, or None when outside.
+        self._article: int | None = None
+        self._skip: int | None = None
+        self._heading: int | None = None
+        self._headerlink: int | None = None
+        self._link: int | None = None
+        self._nav: int | None = None
+        self._title_tag = False
+        # Inside the primary nav: one entry per open <li>, [is_active, label parts, label done].
+        self._items: list[list] = []
+        self._label: int | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Track where we are: article, heading, skipped element, primary navigation."""
+        if tag in BLOCK_TAGS and self.sections and self._heading is None:
+            self.sections[-1].text.append(" ")
+        if tag in VOID_TAGS:
+            return
+        self._stack.append(tag)
+        depth = len(self._stack)
+        classes = _classes(attrs)
+        if tag == "title" and self._article is None:
+            self._title_tag = True
+        if self._article is None and tag == "article" and "md-content__inner" in classes:
+            self._article = depth
+        elif self._article is not None:
+            self._start_in_article(tag, attrs, classes, depth)
+        elif tag == "nav" and "md-nav--primary" in classes and self._nav is None:
+            self._nav = depth
+        elif self._nav is not None:
+            if tag == "li":
+                self._items.append(["md-nav__item--active" in classes, [], False])
+            elif tag == "span" and "md-ellipsis" in classes and self._items and not self._items[-1][2]:
+                self._label = depth
+
+    def _start_in_article(self, tag: str, attrs: list, classes: set[str], depth: int) -> None:
+        """Open a section at each h1-h3 with an id; note the parts whose text is not content."""
+        if self._skip is not None:
+            return
+        if tag in SKIPPED_TAGS:
+            self._skip = depth
+        elif tag in SECTION_TAGS and self._heading is None:
+            anchor = dict(attrs).get("id") or ""
+            if tag == "h1":
+                # The page's intro is reached by the page URL itself, not by the h1's anchor.
+                anchor = ""
+            elif not anchor:
+                return
+            self.sections.append(Section(anchor=anchor, heading=""))
+            self._heading = depth
+        elif tag == "a" and "headerlink" in classes:
+            self._headerlink = depth
+        elif tag == "a" and self._link is None:
+            self._link = depth
+
+    def handle_endtag(self, tag: str) -> None:
+        """Close whatever element ends here, tolerating sloppy nesting."""
+        if tag in BLOCK_TAGS and self.sections and self._heading is None:
+            self.sections[-1].text.append(" ")
+        if tag in VOID_TAGS or tag not in self._stack:
+            return
+        while self._stack:
+            depth = len(self._stack)
+            closed = self._stack.pop()
+            self._close(closed, depth)
+            if closed == tag:
+                break
+
+    def _close(self, tag: str, depth: int) -> None:
+        """Leave the tracked element that started at depth, if any."""
+        if tag == "title":
+            self._title_tag = False
+        if self._skip == depth:
+            self._skip = None
+        if self._headerlink == depth:
+            self._headerlink = None
+        if self._link == depth:
+            self._link = None
+        if self._heading == depth:
+            self._heading = None
+            section = self.sections[-1]
+            section.heading = re.sub(r"\s+", " ", section.heading).strip()
+        if self._article == depth:
+            self._article = None
+        if self._label == depth:
+            self._label = None
+            self._items[-1][2] = True
+        if self._nav is not None and tag == "li" and self._items:
+            active, parts, _ = self._items.pop()
+            label = re.sub(r"\s+", " ", "".join(parts)).strip()
+            if active and label:
+                # Inner items close first; the outermost active item ends up first.
+                self.breadcrumb.insert(0, label)
+        if self._nav == depth:
+            self._nav = None
+
+    def handle_data(self, data: str) -> None:
+        """Send text to the heading, the section body, the nav label or the page title."""
+        if self._title_tag:
+            self.title += data
+        if self._label is not None:
+            self._items[-1][1].append(data)
+        if self._article is None or self._skip is not None or self._headerlink is not None:
+            return
+        if not self.sections:
+            if not data.strip():
+                return
+            # Text before the first heading belongs to an untitled intro.
+            self.sections.append(Section(anchor="", heading=""))
+        if self._heading is not None:
+            self.sections[-1].heading += data
+        else:
+            self.sections[-1].text.append(data)
+            if self._link is not None:
+                self.sections[-1].link_chars += len(data.strip())
+
+
+@dataclass
+class Page:
+    """A built page: its URL path, title, breadcrumb and sections."""
+
+    url: str
+    title: str
+    breadcrumb: str
+    sections: list[Section]
+
+
+def parse_page(html: str, url: str) -> Page | None:
+    """Parse one built page; None when it has no article (redirects and the like)."""
+    parser = ContentParser()
+    parser.feed(html)
+    parser.close()
+    if not parser.sections:
+        return None
+    intro = parser.sections[0]
+    title = intro.heading if intro.anchor == "" and intro.heading else parser.title.split(" - ")[0]
+    title = re.sub(r"\s+", " ", title).strip()
+    return Page(url=url, title=title, breadcrumb=BREADCRUMB_SEPARATOR.join(parser.breadcrumb),
+                sections=parser.sections)
+
+
+def page_url(site_dir: Path, path: Path) -> str:
+    """The path the site serves a built file at: `returns/policy/index.html` -> `/returns/policy/`."""
+    relative = path.relative_to(site_dir).as_posix()
+    if relative == "index.html":
+        return "/"
+    if relative.endswith("/index.html"):
+        return "/" + relative[: -len("index.html")]
+    return "/" + relative
+
+
+def iter_pages(site_dir: Path) -> Iterator[Page]:
+    """Every article page of the built site, in a stable order."""
+    for path in sorted(site_dir.rglob("*.html")):
+        relative = path.relative_to(site_dir)
+        if relative.as_posix() in SKIPPED_PAGES or relative.parts[0] in SKIPPED_DIRS:
+            continue
+        page = parse_page(path.read_text(encoding="utf-8"), page_url(site_dir, path))
+        if page is not None:
+            yield page
+
+
+def iter_documents(site_dir: Path) -> Iterator[dict[str, str]]:
+    """One index document per section of every page."""
+    for page in iter_pages(site_dir):
+        for section in page.sections:
+            text = section.joined_text()
+            heading = section.heading or page.title
+            if not text and section.anchor == "" and not heading:
+                continue
+            url = page.url + (f"#{section.anchor}" if section.anchor else "")
+            # Lists of links (the home page's topic cards) point at answers rather than give them.
+            # and the home page only routes buyers to the articles that answer them.
+            weight = LINK_LIST_WEIGHT if section.link_density() > 0.5 or page.url == "/" else 1.0
+            yield {"url": url, "title": page.title, "heading": heading,
+                   "anchor": section.anchor.replace("-", " ").replace("_", " "),
+                   "breadcrumb": page.breadcrumb, "text": text, "page": page.url,
+                   "weight": weight}
+
+
+def write_index(documents: Iterator[dict[str, str]], index_dir: Path) -> int:
+    """Write the documents into a fresh index in index_dir (which must be empty); return the count."""
+    ix = index.create_in(str(index_dir), make_schema())
+    analyzer = make_analyzer()
+    writer = ix.writer(limitmb=128)
+    count = 0
+    try:
+        for document in documents:
+            words = " ".join(document[name] for name in ("title", "heading", "anchor", "text"))
+            document["stems"] = " ".join(sorted({token.text for token in analyzer(words)}))
+            writer.add_document(**document)
+            count += 1
+    except BaseException:
+        writer.cancel()
+        raise
+    # One writer and one commit: a single segment, which keeps fuzzy and prefix lookups fast.
+    writer.commit()
+    ix.close()
+    return count
+
+
+def swap_in(built: Path, index_dir: Path) -> None:
+    """Replace index_dir by the freshly built folder, so readers never see a half-written index."""
+    old = None
+    if index_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.old-", dir=index_dir.parent))
+        os.replace(index_dir, old / "index")
+    # Open searchers keep reading the old files (still open); new ones see the new folder.
+    os.replace(built, index_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build_index(site_dir: Path, index_dir: Path) -> int:
+    """Index the built site into index_dir (built aside, then swapped in); return the sections."""
+    site_dir = Path(site_dir)
+    index_dir = Path(index_dir)
+    if not (site_dir / "index.html").is_file():
+        raise FileNotFoundError(f"no built site in {site_dir}: build the site first")
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    built = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.new-", dir=index_dir.parent))
+    try:
+        count = write_index(iter_documents(site_dir), built)
+        swap_in(built, index_dir)
+    except BaseException:
+        shutil.rmtree(built, ignore_errors=True)
+        raise
+    log.info("indexed %d sections from %s into %s", count, site_dir, index_dir)
+    return count

@@ -1,0 +1,153 @@
+"""The help bar in Debian's Chromium: typing, results, keyboard, and the silent fallback."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from lookup import create_app
+from search import build_index
+from tests.helpers import serving
+
+pytestmark = pytest.mark.browser
+
+OURS = "[data-helpbar-results]"
+MATERIALS = "[data-md-component=search-result]"
+BOX = "[data-md-component=search-query]"
+
+
+@pytest.fixture(scope="module")
+def service(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The whole service (site + API) with a built index, on a free port."""
+    tmp = tmp_path_factory.mktemp("helpbar")
+    build_index(built_site, tmp / "index")
+    app = create_app({"TESTING": True, "SITE_DIR": str(built_site),
+                      "DATABASE_URL": f"sqlite:///{tmp / 'orders.sqlite'}",
+                      "SEARCH_INDEX_DIR": str(tmp / "index")})
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as url:
+        yield url
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files without request logging."""
+
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def static_site(built_site: Path) -> Iterator[str]:
+    """The built site hosted alone: no /api at all."""
+    handler = functools.partial(_QuietHandler, directory=str(built_site))
+    with serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh desktop-sized page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def open_search(page, base: str, path: str = "/") -> None:
+    """Load a page and put the cursor in Material's search box."""
+    page.goto(base + path)
+    page.locator(BOX).click()
+
+
+def test_typing_shows_server_results_with_snippets(page, service):
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if "/api/search" in request.url
+            else None)
+    open_search(page, service)
+    page.locator(BOX).press_sequentially("how long does a refund take", delay=20)
+    first = page.locator(f"{OURS} .md-search-result__item a").first
+    first.wait_for()
+    assert page.locator(MATERIALS).is_hidden()
+    assert first.get_attribute("href").endswith("/refunds/#refund-times")
+    assert page.locator(f"{OURS} .md-search-result__item mark").count() > 0
+    # Debounced: far fewer requests than keystrokes.
+    assert 1 <= len(asked) < 10
+
+
+def test_snippet_html_from_the_server_is_kept_to_marks(page, service):
+    page.route("**/api/search**", lambda route: route.fulfill(
+        status=200, content_type="application/json",
+        body='{"query": "x", "results": [{"title": "T", "url": "/refunds/#refund-times", '
+             '"snippet": "a <mark>b</mark> <img src=x onerror=\\"window.pwned=1\\"> c", '
+             '"score": 1}]}'))
+    open_search(page, service)
+    page.locator(BOX).fill("refund")
+    page.locator(f"{OURS} .md-search-result__item").first.wait_for()
+    assert page.locator(f"{OURS} img").count() == 0
+    assert page.locator(f"{OURS} mark").inner_text() == "b"
+    assert page.evaluate("window.pwned") is None
+
+
+def test_keyboard_moves_through_results_and_opens_one(page, service):
+    open_search(page, service)
+    box = page.locator(BOX)
+    box.fill("parcel lost")
+    links = page.locator(f"{OURS} .md-search-result__item a")
+    links.first.wait_for()
+    box.press("ArrowDown")
+    assert page.evaluate("document.activeElement.href") == links.nth(0).evaluate("a => a.href")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.href") == links.nth(1).evaluate("a => a.href")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    assert page.evaluate("document.activeElement.matches('[data-md-component=search-query]')")
+    target = links.nth(0).get_attribute("href")
+    box.press("Enter")
+    page.wait_for_url(re.compile(re.escape(target.split("#")[0])))
+    assert page.url.endswith(target.replace("http://", "").split("/", 1)[1]) or target in page.url
+
+
+def test_did_you_mean_is_offered_and_applies(page, service):
+    open_search(page, service)
+    page.locator(BOX).fill("refnud")
+    hint = page.locator(f"{OURS} [data-helpbar-suggestion]")
+    hint.wait_for()
+    assert hint.inner_text() == "refund"
+    hint.click()
+    assert page.locator(BOX).input_value() == "refund"
+
+
+def test_falls_back_to_material_when_the_api_is_unreachable(page, service):
+    page.route("**/api/search**", lambda route: route.abort())
+    open_search(page, service)
+    page.locator(BOX).press_sequentially("refund", delay=20)
+    material_item = page.locator(f"{MATERIALS} .md-search-result__item").first
+    material_item.wait_for()
+    assert page.locator(OURS).is_hidden()
+    assert page.locator(MATERIALS).is_visible()
+
+
+def test_site_hosted_alone_uses_material_search(page, static_site):
+    open_search(page, static_site)
+    page.locator(BOX).press_sequentially("cancel", delay=20)
+    page.locator(f"{MATERIALS} .md-search-result__item").first.wait_for()
+    assert page.locator(OURS).is_hidden()
+
+
+def test_help_bar_survives_instant_navigation(page, service):
+    open_search(page, service, "/refunds/")
+    page.locator(BOX).fill("exchange")
+    page.locator(f"{OURS} .md-search-result__item a").first.click()
+    page.wait_for_url(re.compile(r"/returns/"))
+    page.locator(BOX).click()
+    page.locator(BOX).fill("tracking not updating")
+    first = page.locator(f"{OURS} .md-search-result__item a").first
+    first.wait_for()
+    assert "tracking" in first.get_attribute("href")
+    # Mounted once: one panel, however many pages were visited.
+    assert page.locator(OURS).count() == 1

@@ -1,0 +1,272 @@
+"""The search package on small synthetic sites: parsing, building, swapping, answering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from search import IndexUnavailable
+from search import build_index
+from search import open_index
+from search.indexer import ContentParser
+from search.indexer import page_url
+from search.indexer import parse_page
+from search.query import MAX_QUERY_CHARS
+from search.query import Synonyms
+from search.query import parse_query
+
+NAV = """
+<nav class="md-nav md-nav--primary"><ul>
+  <li class="md-nav__item"><a><span class="md-ellipsis">Home</span></a></li>
+  <li class="md-nav__item md-nav__item--active md-nav__item--section">
+    <label><span class="md-ellipsis"> {section} </span></label>
+    <nav class="md-nav"><ul>
+      <li class="md-nav__item"><a><span class="md-ellipsis">Other page</span></a></li>
+      <li class="md-nav__item md-nav__item--active"><a><span class="md-ellipsis">{page}</span></a>
+        <nav class="md-nav md-nav--secondary"><ul>
+          <li class="md-nav__item"><a><span class="md-ellipsis">A heading</span></a></li>
+        </ul></nav>
+      </li>
+    </ul></nav>
+  </li>
+</ul></nav>
+"""
+
+
+def material_page(title: str, body: str, section: str = "Delivery") -> str:
+    """A page shaped like Material's output: nav, then the article with permalinked headings."""
+    return f"""<!doctype html><html><head><title>{title} - Help</title>
+    <script>var x = "not content";</script></head><body>
+    {NAV.format(section=section, page=title)}
+    <article class="md-content__inner md-typeset">{body}</article>
+    <footer>Footer text is not content</footer></body></html>"""
+
+
+def heading(level: int, anchor: str, text: str) -> str:
+    """A heading with the toc extension's permalink."""
+    return (f'<h{level} id="{anchor}">{text}<a class="headerlink" href="#{anchor}" '
+            f'title="Permanent link">&para;</a></h{level}>')
+
+
+TRACKING = material_page("Tracking your parcel", "".join([
+    heading(1, "tracking-your-parcel", "Tracking your parcel"),
+    "<p>Every parcel gets a <strong>tracking</strong> number once shipped.</p>",
+    heading(2, "track-your-parcel", "How do I track my parcel?"),
+    "<p>Open the order and follow the carrier link.</p><script>ignored()</script>",
+    heading(3, "carrier-site", "On the carrier's site"),
+    "<p>Paste the number on the carrier&#39;s site &amp; wait.</p>",
+    heading(4, "small-print", "Small print"),
+    "<p>Minor headings stay in their section.</p>",
+    heading(2, "tracking-not-updating", "Why is my tracking not updating?"),
+    "<p>Tracking can stall for up to five working days at a sorting hub. "
+    "Contact the seller if nothing moves.</p>",
+]))
+
+RETURNS = material_page("Returns", "".join([
+    heading(1, "returns", "Returns"),
+    "<p>Send things back within the return window.</p>",
+    heading(2, "return-window", "Can I still return my order?"),
+    "<p>You have 14 days after delivery to ask for a return. Use &lt;b&gt;the form&lt;/b&gt;.</p>",
+    heading(2, "refund-times", "How long does a refund take?"),
+    "<p>A refund reaches your card in 3 to 7 business days.</p>",
+    heading(2, "wrong-item", "I received the wrong item"),
+    "<p>The seller sends the right item and pays the postage both ways.</p>",
+]), section="Returns &amp; refunds")
+
+
+def write_site(site_dir: Path, pages: dict[str, str]) -> Path:
+    """Write pages (path -> html) as a built site."""
+    for path, html in pages.items():
+        target = site_dir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html, encoding="utf-8")
+    return site_dir
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A small built site: a home page, two articles, a 404 page and Material's search assets."""
+    return write_site(tmp_path / "site", {
+        "index.html": material_page("Help", heading(1, "help", "Help") + "<p>Start here.</p>"),
+        "delivery/tracking/index.html": TRACKING,
+        "returns/index.html": RETURNS,
+        "404.html": material_page("Not found", heading(1, "nf", "Page not found")),
+        "search/search_index.json": "{}",
+        "assets/partial.html": "<p>not a page</p>",
+    })
+
+
+@pytest.fixture
+def index(site: Path, tmp_path: Path):
+    """The small site's index, opened."""
+    build_index(site, tmp_path / "index")
+    opened = open_index(tmp_path / "index")
+    yield opened
+    opened.close()
+
+
+def test_parser_splits_sections_at_the_served_anchors():
+    page = parse_page(TRACKING, "/delivery/tracking/")
+    assert page.title == "Tracking your parcel"
+    assert page.breadcrumb == "Delivery › Tracking your parcel"
+    anchors = [section.anchor for section in page.sections]
+    assert anchors == ["", "track-your-parcel", "carrier-site", "tracking-not-updating"]
+    carrier = page.sections[2]
+    assert carrier.heading == "On the carrier's site"
+    # The permalink's ¶ is not part of the heading, h4 text stays in its h3, scripts are dropped.
+    assert "¶" not in "".join(s.heading for s in page.sections)
+    assert "Small print Minor headings" in carrier.joined_text()
+    assert "ignored" not in page.sections[1].joined_text()
+    assert "Paste the number on the carrier's site & wait." in carrier.joined_text()
+
+
+def test_parser_keeps_inline_text_together():
+    parser = ContentParser()
+    parser.feed('<article class="md-content__inner"><h2 id="a">A</h2><p>see <a href="x">the '
+                'form</a>.</p><p>Next</p></article>')
+    assert parser.sections[0].joined_text() == "see the form. Next"
+
+
+def test_page_without_article_is_skipped():
+    assert parse_page("<html><body><p>Redirecting…</p></body></html>", "/old/") is None
+
+
+def test_page_urls_are_what_the_site_serves(tmp_path: Path):
+    assert page_url(tmp_path, tmp_path / "index.html") == "/"
+    assert page_url(tmp_path, tmp_path / "returns/policy/index.html") == "/returns/policy/"
+
+
+def test_build_counts_sections_and_skips_non_articles(site: Path, tmp_path: Path):
+    # home 1 + tracking 4 + returns 4; 404, search/ and assets/ are not indexed.
+    assert build_index(site, tmp_path / "index") == 9
+
+
+def test_build_without_a_site_fails_clearly(tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match="build the site first"):
+        build_index(tmp_path / "nothing", tmp_path / "index")
+
+
+def test_rebuild_swaps_the_new_index_in(site: Path, tmp_path: Path):
+    index_dir = tmp_path / "index"
+    build_index(site, index_dir)
+    opened = open_index(index_dir)
+    (site / "returns" / "index.html").unlink()
+    assert build_index(site, index_dir) == 5
+    # An index opened before the swap answers from the new one with its next searcher.
+    assert opened.section_count() == 5
+    opened.close()
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".index")]
+    assert leftovers == []
+
+
+def test_failed_build_leaves_the_old_index(site: Path, tmp_path: Path, monkeypatch):
+    index_dir = tmp_path / "index"
+    build_index(site, index_dir)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("search.indexer.write_index", broken)
+    with pytest.raises(RuntimeError):
+        build_index(site, index_dir)
+    assert open_index(index_dir).section_count() == 9
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".index")] == []
+
+
+def test_missing_or_broken_index_is_unavailable(tmp_path: Path):
+    with pytest.raises(IndexUnavailable):
+        open_index(tmp_path / "absent")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "_MAIN_1.toc").write_bytes(b"not an index")
+    with pytest.raises(IndexUnavailable):
+        open_index(broken)
+
+
+def urls(answer: dict) -> list[str]:
+    """The result URLs of an answer."""
+    return [result["url"] for result in answer["results"]]
+
+
+def test_results_link_to_the_section(index):
+    answer = index.search("tracking not updating")
+    assert urls(answer)[0] == "/delivery/tracking/#tracking-not-updating"
+    first = answer["results"][0]
+    assert first["title"] == "Why is my tracking not updating?"
+    assert first["page"] == "Tracking your parcel"
+    assert first["breadcrumb"] == "Delivery › Tracking your parcel"
+    assert isinstance(first["score"], float)
+
+
+def test_intro_links_to_the_page_itself(index):
+    assert "/returns/" in urls(index.search("send things back"))
+
+
+def test_stemming_and_question_words(index):
+    found = urls(index.search("How do I track my parcels?"))
+    assert "/delivery/tracking/#track-your-parcel" in found[:2]
+
+
+def test_synonyms_find_other_words(index):
+    # "package" is only in the synonyms: the articles say "parcel".
+    assert "/delivery/tracking/#track-your-parcel" in urls(index.search("track package"))[:2]
+    assert urls(index.search("money back"))[0] == "/returns/#refund-times"
+    assert urls(index.search("incorrect item"))[0] == "/returns/#wrong-item"
+
+
+def test_synonyms_file_is_data(tmp_path: Path):
+    path = tmp_path / "synonyms.txt"
+    path.write_text("# comment\nparcel, package, money back\n\n", encoding="utf-8")
+    synonyms = Synonyms.load(path)
+    assert synonyms.get(("packag",)) == {("parcel",), ("monei", "back")}
+    assert synonyms.get(("unknown",)) == set()
+
+
+def test_typos_are_corrected_with_a_suggestion(index):
+    answer = index.search("refnud")
+    assert urls(answer)[0] == "/returns/#refund-times"
+    assert answer["suggestion"] == "refund"
+
+
+def test_no_suggestion_for_known_words(index):
+    assert "suggestion" not in index.search("refund")
+
+
+def test_word_being_typed_is_completed(index):
+    assert urls(index.search("refu"))[0] == "/returns/#refund-times"
+
+
+def test_quoted_phrase_ranks_first(index):
+    answer = index.search('"sorting hub" seller')
+    assert urls(answer)[0] == "/delivery/tracking/#tracking-not-updating"
+
+
+def test_snippets_are_escaped_with_marks(index):
+    snippet = index.search("form")["results"][0]["snippet"]
+    assert "<mark>form</mark>" in snippet
+    assert "&lt;b&gt;" in snippet
+    assert "<b>" not in snippet
+
+
+@pytest.mark.parametrize("query", [
+    "", "   ", "how do I", "AND OR NOT", 'title:refund', '"unbalanced', "refund^3 ~2 *",
+    "(((", "text:* OR heading:[a TO z]", "🙂📦", "배송 조회", "доставка", "x" * 5000,
+    "refund " * 2000, "\x00\x01", "<script>alert(1)</script>", "%s %(x)s {0}",
+])
+def test_any_query_text_is_answered(index, query):
+    answer = index.search(query)
+    assert isinstance(answer["results"], list)
+    assert len(answer["query"]) <= MAX_QUERY_CHARS
+
+
+def test_limit_is_respected(index):
+    assert len(index.search("parcel", limit=1)["results"]) == 1
+    assert len(index.search("the parcel seller refund return", limit=500)["results"]) <= 50
+
+
+def test_parse_query_ignores_operators():
+    parsed = parse_query('title:"money back" AND refund*')
+    assert parsed.content_stems() == ["titl", "monei", "back", "refund"]
+    assert parsed.quoted == [["monei", "back"]]
+    assert parsed.in_progress is False
