@@ -31,6 +31,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # How many reverse proxies in front of the service may set X-Forwarded-For.
         TRUSTED_PROXIES=0,
         WEBHOOK_MAX_BYTES=1024 * 1024,
+        LOG_LEVEL="INFO",
+        # Seconds a SQLite connection waits for another writer before giving up (503).
+        DATABASE_BUSY_TIMEOUT=10,
     )
     if test_config is None:
         # HELPCENTER_DATABASE_URL becomes DATABASE_URL, and so on.
@@ -38,6 +41,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    from lookup import logs
+
+    # Before anything logs (Flask's own logger included): JSON lines, no emails.
+    logs.configure(app.config["LOG_LEVEL"])
 
     from lookup import cors
     from lookup import errors
@@ -66,4 +73,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(site.bp)
     from lookup import search_api
     search_api.init_app(app)
+    # Operator insights: votes, search and next-step counts, the report page (issue 9).
+    from lookup import insights
+    from lookup import operator_page
+
+    insights.init_app(app)
+    app.register_blueprint(operator_page.bp)
     return app

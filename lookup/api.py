@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint
@@ -21,8 +22,10 @@ from lookup.orders import MAX_EMAIL
 from lookup.orders import MAX_ORDER_NUMBER
 from lookup.orders import normalize_order_number
 from lookup.service import lookup_order
+from lookup.store import unstorable_field
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+log = logging.getLogger(__name__)
 
 # The one answer to every miss, so it never tells whether the order exists.
 LOOKUP_MISS = ("No order matches this order number and email. Check both against your order "
@@ -52,12 +55,21 @@ def health():
     return {"status": "ok" if ok else "degraded", "checks": checks}
 
 
+def json_or_none() -> Any:
+    """The request's parsed JSON, or None when it is not valid JSON (nested too deep included)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        # `[[[[…]]]]` a few thousand deep exhausts the parser's stack: malformed, not a crash.
+        return None
+
+
 def json_body(max_bytes: int) -> dict[str, Any]:
     """The request's JSON object; 415 when it is not JSON, 413 when too big, 400 when malformed."""
     if not request.is_json:
         raise UnsupportedMediaType("Send a JSON body with Content-Type: application/json.")
     request.max_content_length = max_bytes
-    body = request.get_json(silent=True)
+    body = json_or_none()
     if not isinstance(body, dict):
         raise BadRequest("body: must be a JSON object.")
     return body
@@ -68,8 +80,11 @@ def text_field(body: dict[str, Any], name: str, limit: int) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
         raise BadRequest(f"{name}: required, a non-empty string.")
-    if len(value) > limit or "\x00" in value:
+    if len(value) > limit:
         raise BadRequest(f"{name}: must be at most {limit} characters of text.")
+    if unstorable_field(value):
+        # NUL and unpaired surrogates (JSON can spell both) are never part of one.
+        raise BadRequest(f"{name}: must not contain NUL or unpaired surrogate characters.")
     return value
 
 
@@ -90,6 +105,9 @@ def lookup() -> Response:
         raise BadRequest("order_number: required, a non-empty string.")
     email = text_field(body, "email", MAX_EMAIL)
     answer = lookup_order(order_number, email)
+    # The outcome only: never the email, so never an order number with its email.
+    log.info("order lookup", extra={"event": "lookup", "outcome": "miss" if answer is None
+                                    else "found"})
     if answer is None:
         # Only this miss counts against the failed-lookup limits (see lookup/limits.py).
         raise NotFound(LOOKUP_MISS)

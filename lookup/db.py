@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask import current_app
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
 from lookup.store import OrderStore
@@ -36,13 +36,18 @@ def check_store() -> dict[str, str]:
         get_store().check()
     except Exception as exc:  # a health check reports every failure, it never raises
         log.warning("order store check failed: %s", type(exc).__name__)
-        return {"status": "degraded", "detail": "the order store cannot be reached"}
+        return {"status": "degraded",
+                "detail": "the order store cannot be reached, read or written"}
     return {"status": "ok"}
 
 
-def store_unavailable(exc: OperationalError):
-    """A database that is down, locked or missing answers 503 with Retry-After, not a crash."""
-    log.error("order store unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
+def store_unavailable(exc: SQLAlchemyError):
+    """A database that is down, locked, read-only, missing or failing a write answers 503 with
+    Retry-After, not a crash; the transaction was rolled back, so the caller may simply retry."""
+    # The type only: a database error's message quotes the statement's parameters (emails).
+    original = getattr(exc, "orig", None)
+    log.error("order store unavailable: %s", type(original or exc).__name__,
+              extra={"event": "store_unavailable", "error": type(exc).__name__})
     from lookup.errors import render_error
 
     error = ServiceUnavailable("The order service is temporarily unavailable. Try again shortly.")
@@ -54,8 +59,9 @@ def store_unavailable(exc: OperationalError):
 def init_app(app: Flask) -> None:
     """Create the app's store (it connects lazily) and register its health check and 503."""
     url = database_url(app)
-    store = OrderStore(url, table_prefix=app.config.get("DATABASE_TABLE_PREFIX") or "")
+    store = OrderStore(url, table_prefix=app.config.get("DATABASE_TABLE_PREFIX") or "",
+                       busy_timeout_ms=int(float(app.config["DATABASE_BUSY_TIMEOUT"]) * 1000))
     app.extensions["order_store"] = store
     app.extensions.setdefault("health_checks", {})["database"] = check_store
-    app.register_error_handler(OperationalError, store_unavailable)
+    app.register_error_handler(SQLAlchemyError, store_unavailable)
     log.info("order store: %s", safe_url(url))

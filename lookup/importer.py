@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -15,6 +16,9 @@ from lookup.orders import OrderError
 from lookup.orders import validate_order
 from lookup.store import ApplyResult
 from lookup.store import OrderStore
+from lookup.store import unstorable_field
+
+log = logging.getLogger(__name__)
 
 # How many line errors to report before stopping the check; enough to fix a file in one go.
 MAX_REPORTED_ERRORS = 20
@@ -50,9 +54,15 @@ def documents(stream: IO[bytes], progress: Progress | None = None
             yield number, LineError(number, "line", f"not valid JSON ({exc})")
             continue
         try:
-            yield number, validate_order(document)
+            document = validate_order(document)
         except OrderError as exc:
             yield number, LineError(number, exc.field, exc.message)
+            continue
+        bad = unstorable_field(document)
+        if bad:
+            yield number, LineError(number, bad, "must not contain NUL or unpaired surrogates")
+            continue
+        yield number, document
 
 
 def check(stream: IO[bytes], progress: Progress | None = None) -> tuple[int, list[LineError]]:
@@ -78,7 +88,19 @@ def apply(store: OrderStore, stream: IO[bytes], progress: Progress | None = None
             yield item
 
     # Documents flow through in batches (OrderStore.apply_in): memory stays bounded.
-    return store.apply(valid())
+    try:
+        result = store.apply(valid())
+    except Exception as exc:
+        # The type only: a database error's message quotes order numbers and emails.
+        log.error("import rolled back: %s", type(exc).__name__,
+                  extra={"event": "import", "result": "rolled_back"})
+        raise
+    # Counts only (LogRecord reserves `created`, hence the orders_ prefix).
+    log.info("import applied", extra={
+        "event": "import", "result": "applied", "orders_created": result.created,
+        "orders_updated": result.updated, "orders_unchanged": result.unchanged,
+        "orders_older": result.older})
+    return result
 
 
 def rereadable(stream: IO[bytes]) -> IO[bytes]:

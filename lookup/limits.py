@@ -18,6 +18,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lookup.errors import render_error
 from lookup.orders import normalize_order_number
 
+# Longer order numbers are refused anyway; the counter key never needs more.
+MAX_KEY_CHARS = 100
+
 
 def client_address() -> str:
     """The client's address from the real connection (ProxyFix rewrites it for trusted proxies)."""
@@ -27,13 +30,23 @@ def client_address() -> str:
 def order_number_key() -> str:
     """The normalised order number being looked up (JSON body or form), so one order cannot be
     brute-forced from many addresses."""
-    body = request.get_json(silent=True) if request.is_json else request.form
+    try:
+        body = request.get_json(silent=True) if request.is_json else request.form
+    except RecursionError:
+        # Nested too deep to parse: the view answers 400; the key must not crash first.
+        body = None
     number = body.get("order_number") if isinstance(body, Mapping) else None
-    return "order:" + (normalize_order_number(number) if isinstance(number, str) else "")
+    key = normalize_order_number(number) if isinstance(number, str) else ""
+    # Bounded and always encodable (JSON can carry unpaired surrogates), so Redis can store it.
+    return "order:" + key[:MAX_KEY_CHARS].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def lookup_rate() -> str:
     """The configured allowance of failed lookups, e.g. `10/minute`."""
+    if limits_off():
+        # Exempt anyway (exempt_when); a parsable rate keeps Flask-Limiter from logging an
+        # error on every request.
+        return "1000000/second"
     return current_app.config["LOOKUP_RATE_LIMIT"]
 
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from lookup.feedback import PAGE_PATH
+from lookup.feedback import VIEW_TOKEN
+from lookup.insights_store import MAX_COMMENT
+from lookup.insights_store import MAX_PAGE
 from lookup.next_steps import STEP_IDS
 from lookup.orders import ITEM_KINDS
 from lookup.orders import MAX_EMAIL
+from lookup.orders import MAX_ORDER_NUMBER
 from lookup.orders import STATUSES
+from search.misses import MAX_STORED_CHARS
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -29,6 +35,9 @@ def _json(description: str, schema: str, **extra: Any) -> dict[str, Any]:
 
 
 DATE_TIME = {"type": "string", "format": "date-time"}
+# What lookup.orders.validate_order accepts: an address, and amounts written as decimal strings.
+EMAIL_PATTERN = "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"
+AMOUNT_PATTERN = "^[0-9]+(\\.[0-9]+)?$"
 NULLABLE_DATE_TIME = _nullable("string", format="date-time")
 
 SCHEMAS: dict[str, Any] = {
@@ -55,6 +64,8 @@ SCHEMAS: dict[str, Any] = {
             "email": {"type": "string", "minLength": 1, "maxLength": MAX_EMAIL,
                       "description": "Matched ignoring case."},
         },
+        # A demo order (`helpcenter demo`), so a first try finds something.
+        "examples": [{"order_number": "DEMO-1011", "email": "minho.kang@example.com"}],
     },
     "Link": {
         "type": "object",
@@ -154,15 +165,38 @@ SCHEMAS: dict[str, Any] = {
         "description": "An order as the marketplace sends it; unknown fields are kept.",
         "required": ["order_number", "email", "placed_at", "status", "seller"],
         "properties": {
-            "order_number": {"type": "string"},
-            "email": {"type": "string"},
+            "order_number": {"type": "string", "minLength": 1, "maxLength": MAX_ORDER_NUMBER,
+                             "pattern": "[^\\s#]"},
+            "email": {"type": "string", "maxLength": MAX_EMAIL, "pattern": EMAIL_PATTERN},
             "placed_at": DATE_TIME,
             "status": {"type": "string", "enum": list(STATUSES)},
-            "seller": {"type": "object", "required": ["name"]},
-            "items": {"type": "array"},
-            "payment": {"type": ["object", "null"]},
+            "seller": {"type": "object", "required": ["name"], "properties": {
+                "id": {"type": ["string", "null"], "maxLength": 200},
+                "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+                "email": {"type": ["string", "null"], "maxLength": MAX_EMAIL,
+                          "pattern": EMAIL_PATTERN},
+                "country": {"type": ["string", "null"], "pattern": "^[A-Z]{2}$"},
+                "policy": {"type": ["object", "null"], "additionalProperties": {
+                    "type": "integer", "minimum": 0}},
+            }},
+            "items": {"type": ["array", "null"], "items": {
+                "type": "object", "required": ["name"], "properties": {
+                    "sku": {"type": ["string", "null"], "maxLength": 200},
+                    "name": {"type": "string", "minLength": 1, "maxLength": 500,
+                             "pattern": "\\S"},
+                    "quantity": {"type": "integer", "minimum": 1},
+                    "unit_price": {"type": ["string", "null"], "pattern": AMOUNT_PATTERN},
+                    "kind": {"type": "string", "enum": list(ITEM_KINDS),
+                             "description": "funding needs funding.ends_at."},
+                }}},
+            "currency": {"type": ["string", "null"], "pattern": "^[A-Z]{3}$"},
+            "total": {"type": ["string", "null"], "pattern": AMOUNT_PATTERN},
+            "payment": {"type": ["object", "null"], "properties": {
+                "method": {"type": ["string", "null"], "maxLength": 50},
+                "paid_at": NULLABLE_DATE_TIME}},
             "shipping": {"type": ["object", "null"]},
-            "funding": {"type": ["object", "null"]},
+            "funding": {"type": ["object", "null"], "required": ["ends_at"],
+                        "properties": {"ends_at": DATE_TIME}},
         },
     },
     "WebhookEvent": {
@@ -217,6 +251,116 @@ SCHEMAS: dict[str, Any] = {
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.",
                                "schema": {"type": "integer"}}}
 
+# -- operator insights (issue 9): page votes and search clicks ------------------------------------
+
+# Text as the endpoints accept it: no control characters but tab and line breaks; `SOME_TEXT` also
+# needs one character that is not blank.
+_NO_CONTROL = "[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]"
+ANY_TEXT = f"^{_NO_CONTROL}*$"
+SOME_TEXT = f"^{_NO_CONTROL}*[^\\s\\u0000-\\u001f\\u007f]{_NO_CONTROL}*$"
+
+INSIGHT_SCHEMAS: dict[str, Any] = {
+    "FeedbackVote": {
+        "type": "object",
+        "required": ["page", "helpful", "view"],
+        "additionalProperties": False,
+        "properties": {
+            "page": {"type": "string", "minLength": 1, "maxLength": MAX_PAGE,
+                     "pattern": PAGE_PATH.pattern,
+                     "description": "The article's site path, e.g. /returns/policy/. Must be a "
+                                    "page of the built site when the service serves it."},
+            "helpful": {"type": "boolean"},
+            "view": {"type": "string", "pattern": VIEW_TOKEN.pattern,
+                     "description": "A random token the page makes for each view: one vote per "
+                                    "view."},
+            "comment": {"type": ["string", "null"], "maxLength": MAX_COMMENT,
+                        "pattern": ANY_TEXT,
+                        "description": "Optional; emails and long numbers are removed."},
+        },
+    },
+    "FeedbackComment": {
+        "type": "object",
+        "required": ["view", "comment"],
+        "additionalProperties": False,
+        "properties": {
+            "view": {"type": "string", "pattern": VIEW_TOKEN.pattern},
+            "comment": {"type": "string", "minLength": 1, "maxLength": MAX_COMMENT,
+                        "pattern": SOME_TEXT},
+        },
+    },
+    "FeedbackStored": {
+        "type": "object",
+        "required": ["stored"],
+        "additionalProperties": False,
+        "properties": {"stored": {"const": True}},
+    },
+    "SearchClick": {
+        "type": "object",
+        "required": ["query"],
+        "additionalProperties": False,
+        "properties": {
+            "query": {"type": "string", "minLength": 1, "maxLength": MAX_STORED_CHARS,
+                      "pattern": SOME_TEXT,
+                      "description": "The query whose result was opened, as /api/search echoed "
+                                     "it."},
+        },
+    },
+    "ClickCounted": {
+        "type": "object",
+        "required": ["counted"],
+        "additionalProperties": False,
+        "properties": {"counted": {
+            "type": "boolean",
+            "description": "false when the query was not searched today (nothing counted)."}},
+    },
+}
+
+_JSON_BODY_ERRORS = {
+    "400": _error("Malformed body; the detail names the field."),
+    "413": _error("Body too large."),
+    "415": _error("Body is not JSON."),
+    "429": {**_error("Too many requests from this client."), "headers": RETRY_AFTER},
+}
+
+INSIGHT_PATHS: dict[str, Any] = {
+    "/api/feedback": {"post": {
+        "operationId": "pageFeedback",
+        "summary": "Vote on whether an article helped, once per page view",
+        "description": "No cookies; nothing about the voter is stored.",
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": _ref("FeedbackVote")}}},
+        "responses": {
+            "201": _json("The vote is stored.", "FeedbackStored"),
+            **_JSON_BODY_ERRORS,
+            "409": _error("This page view has voted already; nothing stored."),
+            "503": {**_error("The database is unavailable."), "headers": RETRY_AFTER},
+        },
+    }},
+    "/api/feedback/comment": {"post": {
+        "operationId": "pageFeedbackComment",
+        "summary": "Add the optional comment to a page view's vote, once",
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": _ref("FeedbackComment")}}},
+        "responses": {
+            "200": _json("The comment is stored.", "FeedbackStored"),
+            **_JSON_BODY_ERRORS,
+            "404": _error("This page view has not voted."),
+            "409": _error("This page view has sent its comment already."),
+            "503": {**_error("The database is unavailable."), "headers": RETRY_AFTER},
+        },
+    }},
+    "/api/search/click": {"post": {
+        "operationId": "searchClick",
+        "summary": "Count a click on a search result (query text only)",
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": _ref("SearchClick")}}},
+        "responses": {
+            "200": _json("Whether the click was counted.", "ClickCounted"),
+            **_JSON_BODY_ERRORS,
+        },
+    }},
+}
+
 
 def openapi_document() -> dict[str, Any]:
     """The API described in OpenAPI 3.1."""
@@ -270,9 +414,13 @@ def openapi_document() -> dict[str, Any]:
                 "operationId": "search",
                 "summary": "Search the help articles",
                 "parameters": [
-                    {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "q", "in": "query", "required": False, "schema": {"type": "string"},
+                     "description": "The question; missing or blank gives no results."},
                     {"name": "limit", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "default": 10}},
+                     # Blank means the default, like a missing one.
+                     "schema": {"anyOf": [{"type": "integer"}, {"type": "string", "maxLength": 0}],
+                                "default": 10},
+                     "description": "How many results at most; kept between 1 and 50."},
                 ],
                 "responses": {
                     "200": _json("Matching article sections, best first.", "SearchAnswer"),
@@ -285,6 +433,7 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "Whether the service and its parts work",
                 "responses": {"200": _json("Status of each part.", "Health")},
             }},
+            **INSIGHT_PATHS,
             "/api/openapi.json": {"get": {
                 "operationId": "openapi",
                 "summary": "This document",
@@ -293,5 +442,5 @@ def openapi_document() -> dict[str, Any]:
                                           "type": "object"}}}}},
             }},
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": {**SCHEMAS, **INSIGHT_SCHEMAS}},
     }

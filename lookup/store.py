@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import threading
@@ -107,9 +108,11 @@ def _dumps(document: dict[str, Any]) -> str:
 class OrderStore:
     """Orders kept by lookup key with their whole document; the schema creates itself."""
 
-    def __init__(self, url: str, *, table_prefix: str = "", engine_options: dict | None = None):
+    def __init__(self, url: str, *, table_prefix: str = "", engine_options: dict | None = None,
+                 busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS):
         self.url = engine_url(url)
         self.metadata, self.orders, self.webhook_events, self.meta = build_tables(table_prefix)
+        self.busy_timeout_ms = busy_timeout_ms
         self.engine = self._create_engine(engine_options or {})
         self._schema_ready = False
         self._schema_lock = threading.Lock()
@@ -117,9 +120,9 @@ class OrderStore:
     def _create_engine(self, options: dict) -> Engine:
         url = make_url(self.url)
         if url.get_backend_name() == "sqlite":
-            engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            engine = create_engine(url, connect_args={"timeout": self.busy_timeout_ms / 1000},
                                    **options)
-            _configure_sqlite(engine)
+            _configure_sqlite(engine, self.busy_timeout_ms)
             return engine
         if url.get_backend_name() == "postgresql":
             options.setdefault("connect_args", {"connect_timeout": 5})
@@ -139,6 +142,10 @@ class OrderStore:
         with self._schema_lock:
             if self._schema_ready:
                 return
+            if self._schema_current():
+                # Nothing to create: a read-only database still answers lookups.
+                self._schema_ready = True
+                return
             with self.write() as conn:
                 if self.engine.dialect.name == "postgresql":
                     # Workers starting together would race on CREATE TABLE; one waits for the other.
@@ -148,6 +155,15 @@ class OrderStore:
                                       .where(self.meta.c.name == "schema_version"))
                 self._upgrade(conn, int(version) if version else 0)
             self._schema_ready = True
+
+    def _schema_current(self) -> bool:
+        """True when the tables exist at SCHEMA_VERSION already (checked without writing)."""
+        with self.engine.connect() as conn, conn.begin():
+            if not self.engine.dialect.has_table(conn, self.meta.name):
+                return False
+            version = conn.scalar(select(self.meta.c.value)
+                                  .where(self.meta.c.name == "schema_version"))
+        return version == str(SCHEMA_VERSION)
 
     def _upgrade(self, conn: Connection, version: int) -> None:
         """Bring an older schema up to SCHEMA_VERSION, one step at a time."""
@@ -195,9 +211,19 @@ class OrderStore:
         return normalize_order_number(order_number)
 
     def check(self) -> None:
-        """Raise if the store cannot be reached or read."""
+        """Raise if the store cannot be reached, read or written (read-only, locked)."""
         with self.read() as conn:
             conn.execute(select(func.count()).select_from(self.meta))
+        # A real write, rolled back: a read-only or locked database fails it, and nothing is
+        # ever written (SQLite writes the WAL only on commit).
+        with self.engine.connect() as conn:
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            transaction = conn.begin()
+            try:
+                conn.execute(self.meta.update().where(self.meta.c.name == "schema_version")
+                             .values(value=self.meta.c.value))
+            finally:
+                transaction.rollback()
 
     def count(self) -> int:
         """How many orders are stored."""
@@ -212,16 +238,24 @@ class OrderStore:
         return json.loads(row.document) if row else None
 
     def find(self, order_number: str, email: str) -> dict[str, Any] | None:
-        """The order with this number and email, or None for any miss."""
+        """The order with this number and email, or None for any miss.
+
+        An unknown order and a wrong email do the same work (one key lookup that reads only the
+        email key, one digest comparison), so neither the answer nor its timing tells them apart.
+        """
+        key = self.key(order_number)
         with self.read() as conn:
-            row = conn.execute(select(self.orders.c.email_key, self.orders.c.document)
-                               .where(self.orders.c.order_key == self.key(order_number))).first()
-        # Compare in constant time, against a stand-in when there is no order, so a wrong email
-        # and an unknown order cost the same.
-        stored = row.email_key if row else "\x00no order\x00"
-        if hmac.compare_digest(stored.encode(), normalize_email(email).encode()) and row:
-            return json.loads(row.document)
-        return None
+            stored = conn.scalar(select(self.orders.c.email_key)
+                                 .where(self.orders.c.order_key == key))
+        # Fixed-length digests compared in constant time, against a stand-in when there is no
+        # order; the stand-in never equals a real digest.
+        expected = _digest(stored) if stored is not None else NO_ORDER_DIGEST
+        if not hmac.compare_digest(expected, _digest(normalize_email(email))) or stored is None:
+            return None
+        with self.read() as conn:
+            document = conn.scalar(select(self.orders.c.document)
+                                   .where(self.orders.c.order_key == key))
+        return json.loads(document) if document is not None else None
 
     def get_meta(self, name: str) -> str | None:
         """A value from the store's own key-value table."""
@@ -340,11 +374,64 @@ class OrderStore:
                 result = self.apply_in(conn, [document], occurred_at=occurred_at)
         except IntegrityError:
             # The same event raced in on another worker and won: it is applied once, there.
-            return "duplicate"
+            # Any other constraint failure rolled everything back and must not pass as applied.
+            if self._event_seen(event_id):
+                return "duplicate"
+            raise
         return "older" if result.older_keys else "applied"
 
+    def _event_seen(self, event_id: str) -> bool:
+        """True when this webhook event is stored (applied by someone)."""
+        with self.read() as conn:
+            return conn.scalar(select(self.webhook_events.c.event_id)
+                               .where(self.webhook_events.c.event_id == event_id)) is not None
 
-def _configure_sqlite(engine: Engine) -> None:
+
+def _digest(text: str) -> bytes:
+    """SHA-256 of a text, for comparisons whose time must not depend on where texts differ."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+# The stand-in for a missing order: the digest of a text no lookup can send (NUL is refused).
+NO_ORDER_DIGEST = hashlib.sha256(b"\x00no order\x00").digest()
+
+
+def unstorable_field(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first text a database cannot hold (NUL, an unpaired surrogate).
+
+    JSON may spell both (\\u0000, \\ud800); PostgreSQL refuses NUL in text and neither store can
+    encode a lone surrogate, so such a document is refused up front rather than crashing a write.
+    """
+    if isinstance(value, str):
+        return path or "value" if not _storable_text(value) else None
+    if isinstance(value, dict):
+        for name, item in value.items():
+            where = f"{path}.{name}" if path else str(name)
+            if not _storable_text(str(name)):
+                return path or "value"
+            found = unstorable_field(item, where)
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = unstorable_field(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
+def _storable_text(text: str) -> bool:
+    """True when a text has no NUL and encodes as UTF-8."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     """WAL, a busy timeout, and transactions that SQLAlchemy (not the driver) begins."""
 
     @event.listens_for(engine, "connect")
@@ -353,7 +440,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

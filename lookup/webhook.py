@@ -22,6 +22,7 @@ from lookup.db import get_store
 from lookup.orders import OrderError
 from lookup.orders import parse_time
 from lookup.orders import validate_order
+from lookup.store import unstorable_field
 
 bp = Blueprint("webhook", __name__, url_prefix="/api/webhooks")
 log = logging.getLogger(__name__)
@@ -75,17 +76,21 @@ def orders() -> Response:
     raw = request.get_data(cache=True)
     header = request.headers.get(SIGNATURE_HEADER)
     if not verify_signature(header, raw, webhook_secrets(), time.time()):
-        log.warning("webhook refused: bad or stale signature")
+        log.warning("webhook refused: bad or stale signature",
+                    extra={"event": "webhook", "result": "refused"})
         raise Unauthorized(BAD_SIGNATURE)
     try:
         body = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: arrays nested thousands deep; malformed, not a crash.
         raise BadRequest("body: must be valid JSON.") from None
     if not isinstance(body, dict):
         raise BadRequest("body: must be a JSON object.")
     event_id = body.get("event_id")
     if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > 200:
         raise BadRequest("event_id: required, a string of up to 200 characters.")
+    if unstorable_field(event_id):
+        raise BadRequest("event_id: must not contain NUL or unpaired surrogate characters.")
     try:
         occurred_at = parse_time(body["occurred_at"])
     except (KeyError, TypeError, ValueError):
@@ -96,6 +101,11 @@ def orders() -> Response:
     except OrderError as exc:
         field = "order" if exc.field == "order" else f"order.{exc.field}"
         raise BadRequest(f"{field}: {exc.message}") from None
+    # Unknown fields are kept as sent: a text no database can hold is refused, not crashed on.
+    bad = unstorable_field(document)
+    if bad:
+        raise BadRequest(f"order.{bad}: must not contain NUL or unpaired surrogate characters.")
     result = get_store().apply_event(event_id, document, occurred_at)
-    log.info("webhook event %s: %s", event_id, result)
+    log.info("webhook event %s: %s", event_id, result,
+             extra={"event": "webhook", "event_id": event_id, "result": result})
     return jsonify({"event_id": event_id, "result": result})

@@ -1,0 +1,94 @@
+"""Structured logs: one JSON object a line, configured in one place, with no email in them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import traceback
+from datetime import UTC
+from datetime import datetime
+from typing import IO
+from typing import Any
+
+# Any email-looking text, wherever it hides (a message, an argument, a traceback).
+EMAIL = re.compile(r"[^\s@'\"<>()\[\],;:]+@[^\s@'\"<>()\[\],;:]+")
+# SQLAlchemy quotes a failed statement's parameters (order number and email together) in its
+# messages: they never reach a log.
+SQL_PARAMETERS = re.compile(r"\[parameters: .*?\]\s*(?=\n|\(Background|$)", re.S)
+REDACTED_EMAIL = "<email>"
+# The attributes every LogRecord has; anything else was passed with `extra=` and is a field.
+STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message", "asctime", "taskName"}
+HANDLER_NAME = "helpcenter-json"
+
+
+def redact(text: str) -> str:
+    """The text with emails and SQL parameters replaced."""
+    return EMAIL.sub(REDACTED_EMAIL, SQL_PARAMETERS.sub("[parameters: redacted]", text))
+
+
+def _field(value: Any) -> Any:
+    """A JSON-safe, redacted value for an `extra=` field."""
+    if isinstance(value, (bool, int, float)) or value is None:
+        return value
+    return redact(str(value))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, extra fields, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON, redacted."""
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": redact(record.getMessage()),
+        }
+        for name, value in vars(record).items():
+            if name not in STANDARD_ATTRIBUTES and not name.startswith("_"):
+                entry[name] = _field(value)
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["exc_type"] = record.exc_info[0].__name__
+            entry["traceback"] = redact("".join(traceback.format_exception(*record.exc_info)))
+        line = json.dumps(entry, ensure_ascii=False, default=str)
+        # An unpaired surrogate (JSON input can carry one) must not break the log stream.
+        return line.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (test runners swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self) -> IO[str]:
+        """The current standard error."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: IO[str]) -> None:
+        pass
+
+
+def configure(level: str | int = "INFO", stream: IO[str] | None = None) -> logging.Handler:
+    """Send every log record through one JSON handler on the root logger (once per process).
+
+    `stream` replaces the handler's output (tests read it); by default it is standard error,
+    where gunicorn, waitress and systemd collect it.
+    """
+    root = logging.getLogger()
+    handler = next((h for h in root.handlers if h.get_name() == HANDLER_NAME), None)
+    if handler is None or stream is not None:
+        if handler is not None:
+            root.removeHandler(handler)
+        handler = StderrHandler() if stream is None else logging.StreamHandler(stream)
+        handler.set_name(HANDLER_NAME)
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
+        # Only when installing: a later app (tests make many) must not undo a level set since.
+        root.setLevel(level if isinstance(level, int) else level.upper())
+    return handler
