@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -20,7 +22,10 @@ from lookup import PROJECT_DIR
 from lookup import create_app
 from lookup import demo
 from lookup import importer
+from lookup import insights
+from lookup import report
 from lookup.db import get_store
+from lookup.search_api import misses_file
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
@@ -130,3 +135,27 @@ def demo_command(ctx: click.Context, list_only: bool) -> None:
             count = demo.install_demo(get_store(), today)
             click.echo(f"Wrote {count} demo orders, dated from {today.isoformat()}.\n")
         click.echo(demo.demo_table(today, app.extensions["policy"]))
+
+
+@main.command("report")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="First day of the period (YYYY-MM-DD, UTC).")
+@click.option("--days", type=click.IntRange(1, 3660), default=None,
+              help=f"The last N days, today included [default: {report.DEFAULT_DAYS}].")
+@click.option("--limit", type=click.IntRange(1, 1000), default=report.DEFAULT_LIMIT,
+              show_default=True, help="Rows per section.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for other tools.")
+@click.pass_context
+def report_command(ctx: click.Context, since: datetime | None, days: int | None, limit: int,
+                   as_json: bool) -> None:
+    """Unhelpful articles, top and zero-result searches and next steps shown, for a period."""
+    if since is not None and days is not None:
+        raise click.UsageError("give --since or --days, not both")
+    app = ctx.obj.load_app()
+    with app.app_context():
+        first, last = report.period(since.date() if since else None, days, insights.today())
+        data = report.build_report(insights.get_insights(), misses_file(), first, last, limit)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        click.echo(report.format_text(data), nl=False)

@@ -12,6 +12,7 @@ from lookup.contact import DEFAULT_CONTACT_SELLER_URL
 from lookup.contact import DEFAULT_SUPPORT_URL
 from lookup.contact import contact_block
 from lookup.db import get_store
+from lookup.insights import count_next_steps
 from lookup.next_steps import next_steps
 from lookup.orders import STATUS_LABELS
 from lookup.orders import parse_time
@@ -37,13 +38,16 @@ def lookup_order(order_number: str, email: str, today: date | None = None) -> di
     if document is None:
         return None
     config = current_app.config
-    return order_answer(
+    answer = order_answer(
         document,
         current_app.extensions["policy"],
         today or date.today(),
         seller_url_template=config.get("CONTACT_SELLER_URL") or DEFAULT_CONTACT_SELLER_URL,
         support_url=config.get("SUPPORT_URL") or DEFAULT_SUPPORT_URL,
     )
+    # For the operator's report: which next steps buyers are shown, by id only (issue 9).
+    count_next_steps(step["id"] for step in answer["next_steps"])
+    return answer
 
 
 def order_answer(document: Mapping[str, Any], policy: Mapping[str, Any], today: date, *,

@@ -1,10 +1,12 @@
-"""Count the queries that found nothing, so the operator sees what the articles fail to answer."""
+"""Count searches by day (and the ones that found nothing or were never clicked), so the operator
+sees what the articles fail to answer. Query text only: nothing about who asked."""
 
 from __future__ import annotations
 
 import re
 import sqlite3
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +18,14 @@ CREATE TABLE IF NOT EXISTS zero_result_queries (
     query TEXT PRIMARY KEY,
     count INTEGER NOT NULL,
     last_seen TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS search_days (
+    day TEXT NOT NULL,
+    query TEXT NOT NULL,
+    searches INTEGER NOT NULL,
+    zero_results INTEGER NOT NULL,
+    clicks INTEGER NOT NULL,
+    PRIMARY KEY (day, query)
 )
 """
 
@@ -29,7 +39,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     """Open (and if need be create) the counter database."""
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, timeout=2)
-    db.execute(SCHEMA)
+    db.executescript(SCHEMA)
     return db
 
 
@@ -61,6 +71,63 @@ def top_misses(path: Path, limit: int = 50) -> list[tuple[str, int, str]]:
             "SELECT query, count, last_seen FROM zero_result_queries"
             " ORDER BY count DESC, last_seen DESC LIMIT ?",
             (limit,),
+        ).fetchall()
+    finally:
+        db.close()
+
+
+def _today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
+def record_search(path: Path, query: str, results: int, day: date | None = None) -> None:
+    """Count one search for query on the day (UTC), and whether it found nothing."""
+    text = normalize(query)
+    if not text:
+        return
+    db = _connect(Path(path))
+    try:
+        with db:
+            db.execute(
+                "INSERT INTO search_days (day, query, searches, zero_results, clicks)"
+                " VALUES (?, ?, 1, ?, 0) ON CONFLICT (day, query) DO UPDATE SET"
+                " searches = searches + 1, zero_results = zero_results + excluded.zero_results",
+                (day.isoformat() if day else _today(), text, 0 if results else 1),
+            )
+    finally:
+        db.close()
+
+
+def record_click(path: Path, query: str, day: date | None = None) -> bool:
+    """Count a click on a result of query; False when query was not searched that day.
+
+    Only searches the service answered can be clicked, so a made-up beacon adds no new queries.
+    """
+    text = normalize(query)
+    if not text or not Path(path).is_file():
+        return False
+    db = _connect(Path(path))
+    try:
+        with db:
+            changed = db.execute(
+                "UPDATE search_days SET clicks = clicks + 1 WHERE day = ? AND query = ?",
+                (day.isoformat() if day else _today(), text),
+            ).rowcount
+    finally:
+        db.close()
+    return bool(changed)
+
+
+def search_days(path: Path, since: date, until: date) -> list[tuple[str, int, int, int]]:
+    """Per query, summed over the days since..until (inclusive): searches, zero results, clicks."""
+    if not Path(path).is_file():
+        return []
+    db = _connect(Path(path))
+    try:
+        return db.execute(
+            "SELECT query, SUM(searches), SUM(zero_results), SUM(clicks) FROM search_days"
+            " WHERE day BETWEEN ? AND ? GROUP BY query ORDER BY SUM(searches) DESC, query",
+            (since.isoformat(), until.isoformat()),
         ).fetchall()
     finally:
         db.close()

@@ -108,6 +108,8 @@
     var sequence = 0;
     var controller = null;
     var downUntil = 0;
+    // ── Click beacon (issue 9): the query whose results are shown, for counting clicks on them ──
+    var shownQuery = "";
 
     function showMaterial() {
       panel.hidden = true;
@@ -150,6 +152,7 @@
       results.forEach(function (result) {
         list.appendChild(renderItem(result));
       });
+      shownQuery = typeof answer.query === "string" ? answer.query : "";
       showOurs();
     }
 
@@ -205,6 +208,22 @@
       sequence++;
       ask("");
     });
+
+    // ── Click beacon (issue 9): tell the service a result of this query was opened, so the
+    // operator sees queries whose answers nobody opens. Query text only, no cookies; keepalive
+    // lets it outlive the navigation the click starts. ──
+    list.addEventListener("click", function (ev) {
+      var link = ev.target.closest && ev.target.closest("a[data-helpbar-result]");
+      if (!link || !shownQuery) return;
+      fetch(endpoint + "/click", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ query: shownQuery.slice(0, 200) }),
+        credentials: "omit",
+        keepalive: true
+      }).catch(function () {});
+    });
+    // ── end click beacon ──
 
     // Our keys are handled here, before they bubble to Material's window-level handler, which
     // only knows its own list: arrows move through our results, Enter opens the first one.

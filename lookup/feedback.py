@@ -1,0 +1,195 @@
+"""POST /api/feedback, /api/feedback/comment and /api/search/click: what buyers tell us.
+
+Nothing here knows who asked: no cookies, no addresses stored, query text and counts only.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import jsonify
+from flask_limiter import RateLimitExceeded
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import Conflict
+from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import TooManyRequests
+
+from lookup.api import json_body
+from lookup.errors import render_error
+from lookup.insights import get_insights
+from lookup.insights import today
+from lookup.insights_store import MAX_COMMENT
+from lookup.insights_store import MAX_PAGE
+from lookup.limits import limiter
+from lookup.limits import retry_after
+from lookup.search_api import misses_file
+from search.misses import MAX_STORED_CHARS
+from search.misses import record_click
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("feedback", __name__, url_prefix="/api")
+
+MAX_BODY_BYTES = 2 * 1024
+VIEW_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# A site path as the built site serves it: no query, fragment, blanks, backslashes or `..`.
+SEGMENT = r"[^\s?#\\/\x00-\x1f\x7f]+"
+PAGE_PATH = re.compile(rf"^/(?:{SEGMENT}/)*(?:{SEGMENT}\.html)?$")
+# Tabs and line breaks are blanks (collapsed); other control characters are refused.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A comment is the buyer's words about the page; what looks like contact details is dropped.
+EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+LONG_NUMBER = re.compile(r"\+?\d[\d ()./-]{7,}\d")
+
+
+def _rate(name: str) -> str:
+    return current_app.config[name]
+
+
+def _off(name: str) -> bool:
+    return str(current_app.config[name]).strip().lower() == "off"
+
+
+# -- validation (each 400 names the field) ------------------------------------------------------
+
+def only_fields(body: dict[str, Any], allowed: Iterable[str]) -> None:
+    """Refuse fields the endpoint does not know, so a typo is not silently dropped."""
+    for name in body:
+        if name not in allowed:
+            raise BadRequest(f"{name}: unknown field.")
+
+
+def text(body: dict[str, Any], name: str, limit: int, *, required: bool = True) -> str | None:
+    """A string field: at most limit characters, no control characters, blanks collapsed."""
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise BadRequest(f"{name}: required, a non-empty string.")
+    if len(value) > limit:
+        raise BadRequest(f"{name}: must be at most {limit} characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest(f"{name}: must be valid Unicode text.") from None
+    if CONTROL.search(value):
+        raise BadRequest(f"{name}: must not contain control characters.")
+    return " ".join(value.split()) or None
+
+
+def view_field(body: dict[str, Any]) -> str:
+    """The page view's random token."""
+    value = body.get("view")
+    if not isinstance(value, str) or not VIEW_TOKEN.fullmatch(value):
+        raise BadRequest("view: required, 16 to 64 letters, digits, '-' or '_'.")
+    return value
+
+
+def site_has_page(page: str) -> bool:
+    """True when the built site serves this page; any page when the site is hosted elsewhere."""
+    site_dir = Path(current_app.config["SITE_DIR"]).resolve()
+    if not (site_dir / "index.html").is_file():
+        return True
+    target = (site_dir / page.lstrip("/")).resolve()
+    if page.endswith("/"):
+        target = target / "index.html"
+    return target.is_relative_to(site_dir) and target.is_file()
+
+
+def page_field(body: dict[str, Any]) -> str:
+    """The article voted on, as its site path (taken as sent: a path has no blanks to tidy)."""
+    page = body.get("page")
+    if not isinstance(page, str) or not page:
+        raise BadRequest("page: required, a non-empty string.")
+    if len(page) > MAX_PAGE:
+        raise BadRequest(f"page: must be at most {MAX_PAGE} characters.")
+    if (not PAGE_PATH.fullmatch(page) or "/../" in page or "/./" in page
+            or not page.isprintable()):
+        raise BadRequest("page: must be a site path such as /returns/policy/.")
+    if not site_has_page(page):
+        raise BadRequest("page: not a page of this help center.")
+    return page
+
+
+def comment_field(body: dict[str, Any], *, required: bool) -> str | None:
+    """An optional short comment, with anything that looks like an email or phone number removed."""
+    comment = text(body, "comment", MAX_COMMENT, required=required)
+    if comment is None:
+        return None
+    comment = LONG_NUMBER.sub("[number]", EMAIL.sub("[email]", comment))
+    return comment
+
+
+# The vote and its comment draw on one allowance per client.
+feedback_limit = limiter.shared_limit(lambda: _rate("FEEDBACK_RATE_LIMIT"), scope="feedback",
+                                      exempt_when=lambda: _off("FEEDBACK_RATE_LIMIT"))
+
+
+# -- endpoints -----------------------------------------------------------------------------------
+
+@bp.post("/feedback")
+@feedback_limit
+def feedback() -> tuple[Response, int]:
+    """Store one vote (and an optional comment) on an article, once per page view."""
+    body = json_body(MAX_BODY_BYTES)
+    only_fields(body, ("page", "helpful", "view", "comment"))
+    view = view_field(body)
+    page = page_field(body)
+    helpful = body.get("helpful")
+    if not isinstance(helpful, bool):
+        raise BadRequest("helpful: required, true or false.")
+    comment = comment_field(body, required=False)
+    if not get_insights().add_vote(view, page, helpful, today(), comment):
+        raise Conflict("view: this page view has voted already.")
+    return jsonify({"stored": True}), 201
+
+
+@bp.post("/feedback/comment")
+@feedback_limit
+def feedback_comment() -> Response:
+    """Add the optional comment to this page view's vote, once."""
+    body = json_body(MAX_BODY_BYTES)
+    only_fields(body, ("view", "comment"))
+    view = view_field(body)
+    comment = comment_field(body, required=True)
+    assert comment is not None
+    result = get_insights().add_comment(view, comment)
+    if result == "no_vote":
+        raise NotFound("view: this page view has not voted.")
+    if result == "duplicate":
+        raise Conflict("view: this page view has sent its comment already.")
+    return jsonify({"stored": True})
+
+
+@bp.post("/search/click")
+@limiter.limit(lambda: _rate("SEARCH_CLICK_RATE_LIMIT"), scope="search-click",
+               exempt_when=lambda: _off("SEARCH_CLICK_RATE_LIMIT"))
+def search_click() -> Response:
+    """Count a click on one of the help bar's results for a query (query text only)."""
+    body = json_body(MAX_BODY_BYTES)
+    only_fields(body, ("query",))
+    query = text(body, "query", MAX_STORED_CHARS)
+    assert query is not None
+    try:
+        counted = record_click(misses_file(), query, today())
+    except (OSError, sqlite3.Error):
+        log.warning("could not count a search click", exc_info=True)
+        counted = False
+    return jsonify({"counted": counted})
+
+
+# 429 by code too: the app's handler for RateLimitExceeded speaks of failed lookups.
+@bp.errorhandler(RateLimitExceeded)
+def refuse(exc: RateLimitExceeded) -> Response:
+    """Too many votes or clicks from one client: 429 with when to try again."""
+    seconds = retry_after()
+    return render_error(TooManyRequests(
+        description=f"Too many requests. Try again in {seconds} seconds.", retry_after=seconds))

@@ -1,0 +1,80 @@
+"""Operator insights, counted: the insights store, searches and next steps by day.
+
+Nothing here knows who asked: no cookies, no addresses stored, query text and counts only.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import request
+from sqlalchemy.exc import SQLAlchemyError
+
+from lookup.insights_store import InsightsStore
+from lookup.search_api import misses_file
+from search.misses import record_search
+
+log = logging.getLogger(__name__)
+
+
+def today() -> date:
+    """The day insights are counted on: UTC, the same on every host."""
+    return datetime.now(UTC).date()
+
+
+def get_insights() -> InsightsStore:
+    """The current app's insights store."""
+    return current_app.extensions["insights"]
+
+
+# -- counting what the service answers -------------------------------------------------------------
+
+def count_search(response: Response) -> Response:
+    """Count every answered search by day and query, and whether it found anything."""
+    if request.endpoint != "search_api.search" or response.status_code != 200:
+        return response
+    answer = response.get_json(silent=True)
+    if isinstance(answer, dict) and isinstance(answer.get("query"), str):
+        try:
+            record_search(misses_file(), answer["query"], len(answer.get("results") or []),
+                          today())
+        except (OSError, sqlite3.Error):
+            # Counting is for the operator; the buyer's answer must not depend on it.
+            log.warning("could not count a search", exc_info=True)
+    return response
+
+
+def count_next_steps(step_ids: Iterable[str]) -> None:
+    """Count the next steps a lookup showed (ids only, never the order); never fails a lookup."""
+    insights: InsightsStore | None = current_app.extensions.get("insights")
+    if insights is None:
+        return
+    try:
+        insights.count_steps(step_ids, today())
+    except SQLAlchemyError:
+        log.warning("could not count the next steps shown", exc_info=True)
+
+
+def init_app(app: Flask) -> None:
+    """Keep insights beside the orders, serve the endpoints, count searches; config defaults."""
+    app.config.setdefault("FEEDBACK_RATE_LIMIT", "20/minute")
+    app.config.setdefault("SEARCH_CLICK_RATE_LIMIT", "60/minute")
+    # No token, no operator page (404); HELPCENTER_OPERATOR_TOKEN sets it.
+    app.config.setdefault("OPERATOR_TOKEN", None)
+    # Wrong operator tokens a client may try.
+    app.config.setdefault("OPERATOR_RATE_LIMIT", "10/minute")
+    store = app.extensions["order_store"]
+    app.extensions["insights"] = InsightsStore(
+        store, table_prefix=app.config.get("DATABASE_TABLE_PREFIX") or "")
+    from lookup import feedback
+
+    app.register_blueprint(feedback.bp)
+    app.after_request(count_search)
