@@ -16,20 +16,16 @@ from flask import Blueprint
 from flask import Response
 from flask import current_app
 from flask import jsonify
-from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import Conflict
 from werkzeug.exceptions import NotFound
-from werkzeug.exceptions import TooManyRequests
 
 from lookup.api import json_body
-from lookup.errors import render_error
 from lookup.insights import get_insights
 from lookup.insights import today
 from lookup.insights_store import MAX_COMMENT
 from lookup.insights_store import MAX_PAGE
 from lookup.limits import limiter
-from lookup.limits import retry_after
 from lookup.search_api import misses_file
 from search.misses import MAX_STORED_CHARS
 from search.misses import record_click
@@ -184,12 +180,3 @@ def search_click() -> Response:
         log.warning("could not count a search click", exc_info=True)
         counted = False
     return jsonify({"counted": counted})
-
-
-# 429 by code too: the app's handler for RateLimitExceeded speaks of failed lookups.
-@bp.errorhandler(RateLimitExceeded)
-def refuse(exc: RateLimitExceeded) -> Response:
-    """Too many votes or clicks from one client: 429 with when to try again."""
-    seconds = retry_after()
-    return render_error(TooManyRequests(
-        description=f"Too many requests. Try again in {seconds} seconds.", retry_after=seconds))

@@ -6,21 +6,16 @@ Nothing here knows who asked: no cookies, no addresses stored, query text and co
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Iterable
 from datetime import UTC
 from datetime import date
 from datetime import datetime
 
 from flask import Flask
-from flask import Response
 from flask import current_app
-from flask import request
 from sqlalchemy.exc import SQLAlchemyError
 
 from lookup.insights_store import InsightsStore
-from lookup.search_api import misses_file
-from search.misses import record_search
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +32,6 @@ def get_insights() -> InsightsStore:
 
 # -- counting what the service answers -------------------------------------------------------------
 
-def count_search(response: Response) -> Response:
-    """Count every answered search by day and query, and whether it found anything."""
-    if request.endpoint != "search_api.search" or response.status_code != 200:
-        return response
-    answer = response.get_json(silent=True)
-    if isinstance(answer, dict) and isinstance(answer.get("query"), str):
-        try:
-            record_search(misses_file(), answer["query"], len(answer.get("results") or []),
-                          today())
-        except (OSError, sqlite3.Error):
-            # Counting is for the operator; the buyer's answer must not depend on it.
-            log.warning("could not count a search", exc_info=True)
-    return response
-
-
 def count_next_steps(step_ids: Iterable[str]) -> None:
     """Count the next steps a lookup showed (ids only, never the order); never fails a lookup."""
     insights: InsightsStore | None = current_app.extensions.get("insights")
@@ -64,7 +44,7 @@ def count_next_steps(step_ids: Iterable[str]) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Keep insights beside the orders, serve the endpoints, count searches; config defaults."""
+    """Keep insights beside the orders and serve their endpoints; config defaults."""
     app.config.setdefault("FEEDBACK_RATE_LIMIT", "20/minute")
     app.config.setdefault("SEARCH_CLICK_RATE_LIMIT", "60/minute")
     # No token, no operator page (404); HELPCENTER_OPERATOR_TOKEN sets it.
@@ -77,4 +57,3 @@ def init_app(app: Flask) -> None:
     from lookup import feedback
 
     app.register_blueprint(feedback.bp)
-    app.after_request(count_search)

@@ -70,7 +70,7 @@ def refuse(exc: RateLimitExceeded) -> Response:
     """Answer a breached limit with 429 and when to try again, in the one error shape."""
     seconds = retry_after()
     return render_error(TooManyRequests(
-        description=f"Too many failed lookups. Try again in {seconds} seconds.",
+        description=f"Too many attempts. Try again in {seconds} seconds.",
         retry_after=seconds,
     ))
 

@@ -11,15 +11,11 @@ from flask import Response
 from flask import current_app
 from flask import render_template
 from flask import request
-from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import NotFound
-from werkzeug.exceptions import TooManyRequests
 
-from lookup.errors import render_error
 from lookup.insights import get_insights
 from lookup.insights import today
 from lookup.limits import limiter
-from lookup.limits import retry_after
 from lookup.report import DEFAULT_DAYS
 from lookup.report import build_report
 from lookup.report import period
@@ -105,12 +101,3 @@ def report() -> Response:
     since, until, problem = requested_period()
     data = build_report(get_insights(), misses_file(), since, until)
     return page("operator_report.html", 400 if problem else 200, report=data, problem=problem)
-
-
-@bp.errorhandler(RateLimitExceeded)
-def refuse(exc: RateLimitExceeded) -> Response:
-    """Too many wrong tokens from one client: 429 with when to try again."""
-    seconds = retry_after()
-    return render_error(TooManyRequests(
-        description=f"Too many wrong tokens. Try again in {seconds} seconds.",
-        retry_after=seconds))

@@ -22,7 +22,7 @@ from werkzeug.exceptions import ServiceUnavailable
 from search import IndexUnavailable
 from search import SearchIndex
 from search import open_index
-from search.misses import record_miss
+from search.misses import record_search
 from search.misses import top_misses
 
 bp = Blueprint("search_api", __name__, url_prefix="/api")
@@ -119,12 +119,12 @@ def search() -> dict[str, Any]:
     except IndexUnavailable as exc:
         _forget_index(str(exc))
         raise ServiceUnavailable(description=UNAVAILABLE) from exc
-    if not answer["results"] and query.strip():
+    if query.strip():
         try:
-            record_miss(misses_file(), answer["query"])
+            record_search(misses_file(), answer["query"], len(answer["results"]))
         except (OSError, sqlite3.Error):
             # Counting is for the operator; the buyer's answer must not depend on it.
-            log.warning("could not count a zero-result search", exc_info=True)
+            log.warning("could not count a search", exc_info=True)
     return answer
 
 

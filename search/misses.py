@@ -14,11 +14,6 @@ from pathlib import Path
 MAX_STORED_CHARS = 200
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS zero_result_queries (
-    query TEXT PRIMARY KEY,
-    count INTEGER NOT NULL,
-    last_seen TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS search_days (
     day TEXT NOT NULL,
     query TEXT NOT NULL,
@@ -43,33 +38,15 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-def record_miss(path: Path, query: str) -> None:
-    """Count one more search for query that found nothing."""
-    text = normalize(query)
-    if not text:
-        return
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    db = _connect(Path(path))
-    try:
-        with db:
-            db.execute(
-                "INSERT INTO zero_result_queries (query, count, last_seen) VALUES (?, 1, ?)"
-                " ON CONFLICT (query) DO UPDATE SET count = count + 1, last_seen = excluded.last_seen",
-                (text, now),
-            )
-    finally:
-        db.close()
-
-
 def top_misses(path: Path, limit: int = 50) -> list[tuple[str, int, str]]:
-    """The most frequent zero-result queries: (query, count, last seen), most frequent first."""
+    """The most frequent zero-result queries: (query, count, last day seen), most frequent first."""
     if not Path(path).is_file():
         return []
     db = _connect(Path(path))
     try:
         return db.execute(
-            "SELECT query, count, last_seen FROM zero_result_queries"
-            " ORDER BY count DESC, last_seen DESC LIMIT ?",
+            "SELECT query, SUM(zero_results), MAX(day) FROM search_days WHERE zero_results > 0"
+            " GROUP BY query ORDER BY SUM(zero_results) DESC, MAX(day) DESC LIMIT ?",
             (limit,),
         ).fetchall()
     finally:
@@ -77,6 +54,7 @@ def top_misses(path: Path, limit: int = 50) -> list[tuple[str, int, str]]:
 
 
 def _today() -> str:
+    """Today in UTC, the same day on every host."""
     return datetime.now(UTC).date().isoformat()
 
 
