@@ -1,6 +1,10 @@
 """Query time of our search at 200, 2,000 and 10,000 generated sections: p50 and p95.
 
     .venv/bin/python bench/search_speed.py [--sizes 200 2000 10000] [--queries 300]
+
+The timed queries are distinct (the relevance set's questions, typos and all, and the prefixes the
+help bar sends as they are typed), in a shuffled order, none of them asked during the warm-up; the
+answer cache is also emptied before each one, so every timing is of a cold answer.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 RELEVANCE_FILE = PROJECT_DIR / "tests" / "relevance.toml"
 SECTIONS_PER_PAGE = 10
+# Where the as-you-type prefixes of a question are cut, as fractions of its length.
+PREFIX_CUTS = (0.3, 0.45, 0.6, 0.75, 0.9)
+WARMUP_QUERIES = 20
 
 # Help-center words, so generated text has the term statistics of real articles, plus filler.
 COMMON = """order parcel delivery tracking seller refund return exchange cancel payment shipping
@@ -58,6 +65,18 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
+def workload(questions: list[str], seed: int = 5) -> list[str]:
+    """Distinct queries: each question and what the help bar sends while it is being typed."""
+    queries = []
+    for question in questions:
+        queries.append(question)
+        # The help bar asks as the buyer types (debounced): a few cuts of each question.
+        queries.extend(question[: max(3, round(len(question) * cut))] for cut in PREFIX_CUTS)
+    distinct = list(dict.fromkeys(query for query in queries if query.strip()))
+    random.Random(seed).shuffle(distinct)
+    return distinct
+
+
 def main() -> None:
     """Generate, index and query each size; print build time and p50/p95 query times."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -69,8 +88,9 @@ def main() -> None:
     from search import open_index
 
     questions = [case["q"] for case in tomllib.loads(RELEVANCE_FILE.read_text())["case"]]
-    # Half buyer questions (with their typos), half as-you-type prefixes of them.
-    workload = questions + [q[: max(3, len(q) // 2)] for q in questions]
+    queries = workload(questions)
+    # Warm up with queries that are never timed, as a running service has warm caches.
+    warmup, timed = queries[:WARMUP_QUERIES], queries[WARMUP_QUERIES:]
     print(f"{'sections':>9}{'build s':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -80,11 +100,13 @@ def main() -> None:
             count = build_index(site_dir, Path(tmp) / "index")
             build_seconds = time.perf_counter() - started
             opened = open_index(Path(tmp) / "index")
-            for query in workload[:20]:  # warm the caches, as a running service has them
+            for query in warmup:
                 opened.search(query, 10)
             timings = []
             for i in range(args.queries):
-                query = workload[i % len(workload)]
+                query = timed[i % len(timed)]
+                # Cold: no answer remembered from the warm-up or from an earlier round.
+                opened.clear_cache()
                 started = time.perf_counter()
                 opened.search(query, 10)
                 timings.append((time.perf_counter() - started) * 1000)

@@ -15,8 +15,10 @@ from pathlib import Path
 
 from whoosh import index
 
-from search.schema import make_analyzer
+from search.impacts import ImpactBuilder
+from search.impacts import segment_id as impacts_segment_id
 from search.schema import make_schema
+from search.synonyms import Synonyms
 
 log = logging.getLogger(__name__)
 
@@ -251,25 +253,38 @@ def iter_documents(site_dir: Path) -> Iterator[dict[str, str]]:
                    "weight": weight}
 
 
-def write_index(documents: Iterator[dict[str, str]], index_dir: Path) -> int:
-    """Write the documents into a fresh index in index_dir (which must be empty); return the count."""
+def write_index(documents: Iterator[dict[str, str]], index_dir: Path,
+                synonyms: Synonyms | None = None) -> int:
+    """Write the documents into a fresh index in index_dir (which must be empty); return the count.
+
+    Next to Whoosh's files goes the table of precomputed scores the queries add up (see impacts).
+    """
     ix = index.create_in(str(index_dir), make_schema())
-    analyzer = make_analyzer()
+    impacts = ImpactBuilder(synonyms or Synonyms.load())
     writer = ix.writer(limitmb=128)
-    count = 0
+    urls: list[str] = []
     try:
         for document in documents:
-            words = " ".join(document[name] for name in ("title", "heading", "anchor", "text"))
-            document["stems"] = " ".join(sorted({token.text for token in analyzer(words)}))
             writer.add_document(**document)
-            count += 1
+            impacts.add(document)
+            urls.append(document["url"])
     except BaseException:
         writer.cancel()
         raise
     # One writer and one commit: a single segment, which keeps fuzzy and prefix lookups fast.
     writer.commit()
-    ix.close()
-    return count
+    try:
+        with ix.reader() as reader:
+            segment_id = impacts_segment_id(reader)
+            # The table is indexed by docnum: Whoosh must have numbered the sections as added.
+            if urls and (reader.doc_count_all() != len(urls)
+                         or reader.stored_fields(0)["url"] != urls[0]
+                         or reader.stored_fields(len(urls) - 1)["url"] != urls[-1]):
+                raise RuntimeError("Whoosh numbered the sections differently from the order added")
+        impacts.save(index_dir, segment_id)
+    finally:
+        ix.close()
+    return len(urls)
 
 
 def swap_in(built: Path, index_dir: Path) -> None:

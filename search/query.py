@@ -1,56 +1,91 @@
-"""Answer a buyer's question from the index: our own parsing, synonyms, typos, phrases, snippets."""
+"""Answer a buyer's question from the index: our own parsing, synonyms, typos, phrases, snippets.
+
+Scoring adds up the BM25F scores precomputed at build time (see search.impacts) rather than asking
+Whoosh to score every matching section in Python; Whoosh still holds the sections, their stored
+fields and word positions, and does the highlighting.
+"""
 
 from __future__ import annotations
 
+import bisect
 import gc
+import heapq
 import html
+import os
 import re
+import threading
 import warnings
+from collections import Counter
+from collections import OrderedDict
 from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
-from importlib import resources
+from itertools import chain
+from itertools import compress
+from itertools import repeat
+from operator import ge
+from operator import mul
+from operator import neg
 from pathlib import Path
 from typing import Any
 
 from whoosh import index
-from whoosh.analysis import LowercaseFilter
-from whoosh.analysis import RegexTokenizer
+from whoosh.analysis import Token
+from whoosh.highlight import FIRST
+from whoosh.highlight import BasicFragmentScorer
 from whoosh.highlight import ContextFragmenter
 from whoosh.highlight import Formatter
 from whoosh.highlight import get_text
-from whoosh.highlight import highlight
+from whoosh.highlight import top_fragments
 from whoosh.index import EmptyIndexError
 from whoosh.index import Index
-from whoosh.query import And
-from whoosh.query import Or
-from whoosh.query import Phrase
-from whoosh.query import Query
-from whoosh.query import Term
 from whoosh.reading import IndexReader
-from whoosh.scoring import BM25F
+from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.support.levenshtein import distance
 
-from search.schema import FIELD_BOOSTS
+from search.impacts import PHRASE_FIELDS
+from search.impacts import ImpactTable
+from search.impacts import merge
+from search.impacts import segment_id
+from search.impacts import signature
 from search.schema import STOP_WORDS
 from search.schema import TOKEN_PATTERN
-from search.schema import make_analyzer
 from search.schema import stem_word
+from search.synonyms import SYNONYM_WEIGHT
+from search.synonyms import Form
+from search.synonyms import Synonyms
+from search.synonyms import content_words
+from search.synonyms import indexed_form
+from search.synonyms import is_content
+from search.synonyms import tokenizer
+
+__all__ = ["IndexUnavailable", "MAX_QUERY_CHARS", "ParsedQuery", "SearchIndex", "Synonyms",
+           "open_index", "parse_query"]
 
 # Longer input is cut, not refused: a pasted e-mail still finds something, and costs little.
 MAX_QUERY_CHARS = 256
 MAX_WORDS = 12
 MAX_LIMIT = 50
 # How much a word counts when it comes from somewhere other than the buyer's own typing.
-SYNONYM_WEIGHT = 0.6
 CORRECTION_WEIGHT = 0.8
 PREFIX_WEIGHT = 0.5
 PREFIX_TERMS = 8
-# Candidates re-ranked by how many of the buyer's words they cover.
+# Stems looked at when completing a word being typed; the commonest PREFIX_TERMS are searched.
+PREFIX_SCAN = 600
+# Candidates among which phrase matches are moved first.
 CANDIDATES = 60
-SPELLING_FIELDS = ("text", "heading", "title")
 SNIPPET_CHARS = 180
+_WORD = re.compile(TOKEN_PATTERN)
+# Answers kept for repeated questions (the help bar asks again as the buyer edits); the index's
+# segment is part of the key, so a rebuilt index never serves an old answer.
+CACHE_SIZE = 256
+# Idle searchers kept for reuse: about as many as queries run at once.
+POOL_SIZE = 8
+# Tables kept for open searchers: the current build, and the one before it during a swap.
+TABLES_KEPT = 2
 
 
 class IndexUnavailable(Exception):
@@ -86,48 +121,9 @@ class Unit:
     """A run of the buyer's words that means one thing, with every way of saying it."""
 
     words: list[str]
-    alternatives: dict[tuple[str, ...], float]
+    alternatives: dict[Form, float]
     correction: str | None = None
     stems: set[str] = field(default_factory=set)
-
-
-def _indexed_form(words: Iterable[str]) -> tuple[str, ...]:
-    """The stems the index holds for some words: stop words are not indexed."""
-    return tuple(stem_word(word) for word in words if _is_content(word))
-
-
-class Synonyms:
-    """Groups of words and phrases that mean the same to a buyer, matched on their stems."""
-
-    def __init__(self, groups: Iterable[Iterable[str]]) -> None:
-        self._alternatives: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
-        for group in groups:
-            words = {phrase: [t.text for t in _tokenizer(phrase)] for phrase in group}
-            keys = {tuple(stem_word(w) for w in ws): _indexed_form(ws) for ws in words.values()}
-            keys.pop((), None)
-            # What is searched for is the indexed form; phrases of stop words only are keys alone.
-            forms = set(keys.values()) - {()}
-            for key, form in keys.items():
-                self._alternatives.setdefault(key, set()).update(forms - {form})
-        self.longest = max((len(key) for key in self._alternatives), default=1)
-
-    @classmethod
-    def load(cls, path: Path | None = None) -> Synonyms:
-        """Read a synonyms file: one comma-separated group a line, `#` starts a comment."""
-        if path is None:
-            text = resources.files("search").joinpath("synonyms.txt").read_text(encoding="utf-8")
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-        groups = []
-        for line in text.splitlines():
-            line = line.split("#", 1)[0].strip()
-            if line:
-                groups.append([part.strip() for part in line.split(",") if part.strip()])
-        return cls(groups)
-
-    def get(self, key: tuple[str, ...]) -> set[tuple[str, ...]]:
-        """The other ways of saying key (stems), or an empty set."""
-        return self._alternatives.get(key, set())
 
 
 @dataclass
@@ -141,44 +137,52 @@ class ParsedQuery:
 
     def content_stems(self) -> list[str]:
         """The stems of the words that are not stop or question words."""
-        return [stem for word, stem in zip(self.words, self.stems, strict=True) if _is_content(word)]
-
-
-_tokenizer = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter()
-
-
-def _is_content(word: str) -> bool:
-    """False for stop and question words, and for single letters."""
-    return len(word) >= 2 and word not in STOP_WORDS
-
-
-def _content_words(text: str) -> list[str]:
-    """The lowercased words of text that are not stop or question words."""
-    return [t.text for t in _tokenizer(text) if _is_content(t.text)]
+        return [stem for word, stem in zip(self.words, self.stems, strict=True) if is_content(word)]
 
 
 def parse_query(text: str) -> ParsedQuery:
     """Split query text into words; quotes mark phrases, every other operator is just text."""
     text = text[:MAX_QUERY_CHARS]
-    words = [t.text for t in _tokenizer(text)][: MAX_WORDS * 3]
+    words = [t.text for t in tokenizer(text)][: MAX_WORDS * 3]
     quoted = [stems for part in re.findall(r'"([^"]+)"', text)
-              if len(stems := [stem_word(w) for w in _content_words(part)]) > 1]
+              if len(stems := [stem_word(w) for w in content_words(part)]) > 1]
     in_progress = bool(text) and bool(re.match(r"\w", text[-1]))
     return ParsedQuery(words=words, stems=[stem_word(w) for w in words], quoted=quoted,
                        in_progress=in_progress)
 
 
+def _contains(sequence: list[str], phrase: list[str]) -> bool:
+    """True when phrase appears in sequence as consecutive words."""
+    size = len(phrase)
+    return any(sequence[i:i + size] == phrase
+               for i, word in enumerate(sequence) if word == phrase[0])
+
+
 class SearchIndex:
     """The help-center index opened for queries: share one per process, it is thread-safe."""
 
-    def __init__(self, ix: Index, synonyms: Synonyms) -> None:
+    def __init__(self, ix: Index, synonyms: Synonyms, index_dir: Path,
+                 cache_size: int = CACHE_SIZE) -> None:
         self._ix = ix
+        self._dir = Path(index_dir)
         self._synonyms = synonyms
-        self._analyzer = make_analyzer()
-        self._weighting = BM25F(B=0.75, K1=1.2, heading_B=0.3, title_B=0.3, breadcrumb_B=0.3)
+        self._tables: OrderedDict[str, ImpactTable] = OrderedDict()
+        self._tables_lock = threading.Lock()
+        self._cache: OrderedDict[tuple[str, int, str], dict[str, Any]] = OrderedDict()
+        self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
+        self._pool: list[tuple[tuple[int, int, int], Searcher]] = []
+        self._pool_lock = threading.Lock()
+        self._closed = False
 
     def close(self) -> None:
         """Release the index's files."""
+        with self._pool_lock:
+            self._closed = True
+            idle = [searcher for _, searcher in self._pool]
+            self._pool.clear()
+        for searcher in idle:
+            searcher.close()
         self._ix.close()
 
     def section_count(self) -> int:
@@ -188,12 +192,76 @@ class SearchIndex:
         except Exception as exc:
             raise IndexUnavailable(str(exc)) from exc
 
-    def _searcher(self) -> Searcher:
-        """A fresh searcher: one per query, never shared between threads."""
+    def clear_cache(self) -> None:
+        """Forget the remembered answers (benchmarks measure cold queries)."""
+        with self._cache_lock:
+            self._cache.clear()
+
+    def _stamp(self) -> tuple[int, int, int]:
+        """What identifies the index folder now: a rebuild swaps in a new folder, a new stamp."""
         try:
-            return self._ix.searcher(weighting=self._weighting)
+            info = os.stat(self._dir)
+        except OSError as exc:
+            raise IndexUnavailable(f"no search index in {self._dir}: {exc}") from exc
+        return info.st_ino, info.st_mtime_ns, info.st_ctime_ns
+
+    @contextmanager
+    def _searcher(self) -> Iterator[Searcher]:
+        """A searcher for this query alone, reused by later queries while the index is the same.
+
+        Opening a Whoosh searcher copies its term files into memory (~3 ms at 10,000 sections),
+        so idle searchers wait in a small pool; a searcher is never used by two queries at once.
+        """
+        stamp = self._stamp()
+        searcher = None
+        stale = []
+        with self._pool_lock:
+            while self._pool and searcher is None:
+                held_stamp, held = self._pool.pop()
+                if held_stamp == stamp:
+                    searcher = held
+                else:
+                    stale.append(held)
+        for held in stale:
+            held.close()
+        if searcher is None:
+            try:
+                searcher = self._ix.searcher()
+            except Exception as exc:
+                raise IndexUnavailable(str(exc)) from exc
+        try:
+            yield searcher
+        except BaseException:
+            searcher.close()
+            raise
+        with self._pool_lock:
+            if not self._closed and len(self._pool) < POOL_SIZE:
+                self._pool.append((stamp, searcher))
+                return
+        searcher.close()
+
+    def table(self, reader: IndexReader) -> tuple[str, ImpactTable]:
+        """The precomputed scores of the build the reader reads, loaded once per build."""
+        try:
+            segment = segment_id(reader)
         except Exception as exc:
             raise IndexUnavailable(str(exc)) from exc
+        found = self._tables.get(segment)
+        if found is not None:
+            return segment, found
+        with self._tables_lock:
+            found = self._tables.get(segment)
+            if found is None:
+                try:
+                    found = ImpactTable.load(self._dir, segment)
+                except Exception as exc:
+                    raise IndexUnavailable(
+                        f"the search index in {self._dir} has no usable score table ({exc!r}); "
+                        "it was built by another version: rebuild it") from exc
+                self._tables[segment] = found
+                while len(self._tables) > TABLES_KEPT:
+                    self._tables.popitem(last=False)
+        return segment, found
 
     def search(self, q: str, limit: int = 10) -> dict[str, Any]:
         """Answer the query text: {"query", "results": [{"title", "url", "snippet", "score", ...}], "suggestion"?}."""
@@ -204,23 +272,43 @@ class SearchIndex:
         if not parsed.content_stems():
             return answer
         with self._searcher() as searcher:
-            units = self._units(searcher.reader(), parsed)
-            if not units:
-                return answer
-            results = self._run(searcher, units, parsed, limit)
-        answer["results"] = results
+            segment, table = self.table(searcher.reader())
+            key = (q, limit, segment)
+            cached = self._cached(key)
+            if cached is not None:
+                return cached
+            units = self._units(table, parsed)
+            if units:
+                answer["results"] = self._run(searcher, table, units, parsed, limit)
         # Misspelt words are searched as corrected already; the suggestion tells the buyer so.
         if any(unit.correction for unit in units):
             answer["suggestion"] = " ".join(
                 unit.correction or " ".join(unit.words) for unit in units
             )
+        self._remember(key, answer)
         return answer
 
-    def _known(self, reader: IndexReader, stem: str) -> bool:
-        """True when the stem occurs anywhere in the index."""
-        return any(reader.doc_frequency(name, stem) for name in SPELLING_FIELDS)
+    def _cached(self, key: tuple[str, int, str]) -> dict[str, Any] | None:
+        """A copy of a remembered answer, or None."""
+        with self._cache_lock:
+            answer = self._cache.get(key)
+            if answer is None:
+                return None
+            self._cache.move_to_end(key)
+        return {**answer, "results": [dict(result) for result in answer["results"]]}
 
-    def _units(self, reader: IndexReader, parsed: ParsedQuery) -> list[Unit]:
+    def _remember(self, key: tuple[str, int, str], answer: dict[str, Any]) -> None:
+        """Keep a copy of an answer, forgetting the least recently used beyond the cache size."""
+        if self._cache_size <= 0:
+            return
+        kept = {**answer, "results": [dict(result) for result in answer["results"]]}
+        with self._cache_lock:
+            self._cache[key] = kept
+            self._cache.move_to_end(key)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def _units(self, table: ImpactTable, parsed: ParsedQuery) -> list[Unit]:
         """Group the words into units, each with its synonyms, typo corrections or completions."""
         units: list[Unit] = []
         stems = parsed.stems
@@ -232,120 +320,145 @@ class SearchIndex:
                     break
             words = parsed.words[i:i + length]
             i += length
-            alternatives = {}
-            if _indexed_form(words):
-                alternatives[_indexed_form(words)] = 1.0
-            for alternative in self._synonyms.get(key):
-                alternatives.setdefault(alternative, SYNONYM_WEIGHT)
+            alternatives = self._synonyms.alternatives(words)
             if not alternatives:
                 # A stop or question word on its own.
                 continue
             unit = Unit(words=words, alternatives=alternatives)
-            if length == 1 and not any(
-                self._known(reader, stem) for alt in alternatives for stem in alt
-            ):
+            if length == 1 and not any(table.has(stem) for alt in alternatives for stem in alt):
                 last = i == len(stems) and parsed.in_progress
-                self._repair(reader, unit, complete=last)
+                self._repair(table, unit, complete=last)
             units.append(unit)
         for unit in units:
             unit.stems = {stem for alt in unit.alternatives for stem in alt}
         return units
 
-    def _repair(self, reader: IndexReader, unit: Unit, complete: bool) -> None:
+    def _repair(self, table: ImpactTable, unit: Unit, complete: bool) -> None:
         """Add completions of a word being typed, or corrections of a misspelt one."""
         word = unit.words[0]
         if complete and len(word) >= 2:
-            completions = self._completions(reader, word)
+            completions = self._completions(table, word)
             for stem in completions:
                 unit.alternatives.setdefault((stem,), PREFIX_WEIGHT)
             if completions:
                 return
         if len(word) < 3 or len(word) > 24 or not word.isalpha():
             return
-        correction = self._correct(reader, word)
+        correction = self._correct(table, word)
         if correction is None:
             return
         unit.correction = correction
         key = (stem_word(correction),)
         unit.alternatives.setdefault(key, CORRECTION_WEIGHT)
-        for alternative in self._synonyms.get(key):
+        for alternative in sorted(self._synonyms.get(key)):
             unit.alternatives.setdefault(alternative, CORRECTION_WEIGHT * SYNONYM_WEIGHT)
 
-    def _completions(self, reader: IndexReader, prefix: str) -> list[str]:
+    def _completions(self, table: ImpactTable, prefix: str) -> list[str]:
         """The most frequent indexed stems that start with prefix."""
-        seen: dict[str, int] = {}
-        for name in SPELLING_FIELDS:
-            for count, raw in enumerate(reader.expand_prefix(name, prefix)):
-                if count >= 200:
-                    break
-                stem = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                seen[stem] = max(seen.get(stem, 0), reader.doc_frequency(name, stem))
-        return sorted(seen, key=lambda stem: -seen[stem])[:PREFIX_TERMS]
+        stems = table.sorted_stems
+        start = bisect.bisect_left(stems, prefix)
+        found = []
+        for stem in stems[start:start + PREFIX_SCAN]:
+            if not stem.startswith(prefix):
+                break
+            found.append(stem)
+        return sorted(found, key=lambda stem: -table.frequency(stem))[:PREFIX_TERMS]
 
-    def _correct(self, reader: IndexReader, word: str) -> str | None:
-        """The closest indexed word (as written, not stemmed), preferring the commoner one."""
+    def _correct(self, table: ImpactTable, word: str) -> str | None:
+        """The closest indexed word (as written) with the same first letter, commoner on ties."""
         maxdist = 1 if len(word) <= 4 else 2
+        letters = set(word)
         best: tuple[int, int, str] | None = None
-        for name in SPELLING_FIELDS:
-            spelling = "spell_" + name
-            for candidate in reader.terms_within(name, word, maxdist, prefix=1):
-                if candidate == word:
+        for length in range(len(word) - maxdist, len(word) + maxdist + 1):
+            for candidate, frequency in table.buckets.get((word[0], length), ()):
+                # An edit adds or removes at most two distinct letters: a cheap test, in C,
+                # that rules out most words before the edit distance is computed in Python.
+                if candidate == word or len(letters.symmetric_difference(candidate)) > 2 * maxdist:
                     continue
-                rank = (distance(word, candidate), -reader.doc_frequency(spelling, candidate),
-                        candidate)
-                if best is None or rank < best:
+                rank = (distance(word, candidate, limit=maxdist), -frequency, candidate)
+                if rank[0] <= maxdist and (best is None or rank < best):
                     best = rank
         return best[2] if best else None
 
-    def _unit_query(self, unit: Unit) -> Query:
-        """Any way of saying the unit, in any field, weighted by field and by how sure we are."""
-        clauses: list[Query] = []
-        for alternative, weight in unit.alternatives.items():
-            if len(alternative) == 1:
-                clauses.extend(Term(name, alternative[0], boost=boost * weight)
-                               for name, boost in FIELD_BOOSTS.items())
-                continue
-            # A phrase scores most as written, and still counts with its words apart.
-            clauses.extend(Phrase(name, list(alternative), slop=1, boost=boost * weight)
-                           for name, boost in FIELD_BOOSTS.items())
-            clauses.append(And([Or([Term(name, stem, boost=boost * weight * 0.5)
-                                    for name, boost in FIELD_BOOSTS.items()])
-                                for stem in alternative]))
-        return Or(clauses)
+    def _unit_scores(self, table: ImpactTable, unit: Unit) -> tuple[dict[int, float], float]:
+        """What the unit is worth in each section, and a factor to multiply that by."""
+        key, top = signature(unit.alternatives)
+        expanded = table.expanded(key)
+        if expanded is not None:
+            # The synonym group was added up at build time.
+            return expanded, top
+        alternatives = unit.alternatives.items()
+        return merge((table.scores(form), weight) for form, weight in alternatives), 1.0
 
-    def _phrase_query(self, parsed: ParsedQuery, units: list[Unit]) -> Query | None:
-        """The quoted phrases, or else all the buyer's words in order, as phrases to rank first."""
+    def _ranked(self, table: ImpactTable, units: list[Unit]) -> list[tuple[float, int]]:
+        """The best candidates as (score, docnum): BM25F times the squared share covered."""
+        maps = [self._unit_scores(table, unit) for unit in units]
+        # Every step below iterates in C (map, zip, Counter): Python never loops per section.
+        covered = Counter(chain.from_iterable(scores for scores, _ in maps))
+        if not covered:
+            return []
+        docs = list(covered)
+        counts = list(covered.values())
+        shares = [(count / len(units)) ** 2 for count in range(len(units) + 1)]
+        # The most a section covering n units can score: the n best units' maxima, scaled.
+        maxima = sorted((factor * max(scores.values(), default=0.0) for scores, factor in maps),
+                        reverse=True)
+        ceilings = [sum(maxima[:n]) * shares[n] * table.max_weight for n in range(len(units) + 1)]
+        # Score the sections covering the most units first; stop once no section covering fewer
+        # can reach the candidates (usually after one or two levels, not the whole union).
+        best: list[tuple[float, int]] = []
+        for level in range(max(counts), 0, -1):
+            if level > 1 and sum(map(ge, counts, repeat(level))) < CANDIDATES:
+                continue
+            selected = list(compress(docs, map(ge, counts, repeat(level))))
+            best = self._best(table, maps, covered, shares, selected)
+            if len(best) >= CANDIDATES and best[-1][0] > ceilings[level - 1]:
+                break
+        return best
+
+    def _best(self, table: ImpactTable, maps: list[tuple[dict[int, float], float]],
+              covered: Counter[int], shares: list[float],
+              docs: list[int]) -> list[tuple[float, int]]:
+        """The best CANDIDATES of docs as (score, docnum), best first."""
+        sums = map(sum, zip(*[map(factor.__mul__, map(scores.get, docs, repeat(0.0)))
+                              for scores, factor in maps]))
+        finals = map(mul, map(mul, sums, map(shares.__getitem__, map(covered.__getitem__, docs))),
+                     map(table.weights.__getitem__, docs))
+        # Ties go to the earlier section, as Whoosh ranks them.
+        best = heapq.nlargest(CANDIDATES, zip(finals, map(neg, docs)))
+        return [(score, -negdoc) for score, negdoc in best]
+
+    def _phrase_docs(self, searcher: Searcher, table: ImpactTable, parsed: ParsedQuery,
+                     units: list[Unit], docs: list[int]) -> set[int]:
+        """The candidates holding the quoted phrases, or else all the buyer's words in order."""
         phrases = parsed.quoted
         # Unquoted, the phrase must stand for the whole question, not for one part of it.
-        if not phrases and all(_indexed_form(unit.words) for unit in units):
+        if not phrases and all(indexed_form(unit.words) for unit in units):
             content = parsed.content_stems()
             phrases = [content] if len(content) > 1 else []
-        # Quoted, the phrase may be anywhere; unquoted, only where it names the section.
-        names = ("heading", "text", "title") if parsed.quoted else ("heading", "title")
-        clauses = [Phrase(name, stems, slop=1) for stems in phrases for name in names]
-        return Or(clauses) if clauses else None
+        found: set[int] = set()
+        for phrase in phrases:
+            # Unquoted, only where it names the section (heading, title); quoted, anywhere.
+            for name in PHRASE_FIELDS:
+                sequences = table.headings if name == "heading" else table.titles
+                found.update(doc for doc in docs if _contains(sequences[doc].split(), phrase))
+            if parsed.quoted:
+                found |= _text_phrase_docs(searcher.reader(), phrase, sorted(set(docs) - found))
+        return found
 
-    def _run(self, searcher: Searcher, units: list[Unit], parsed: ParsedQuery,
-             limit: int) -> list[dict[str, Any]]:
-        """Score, re-rank by coverage with phrase matches first, and shape the results."""
-        query = Or([self._unit_query(unit) for unit in units])
-        hits = searcher.search(query, limit=CANDIDATES)
-        phrase_query = self._phrase_query(parsed, units)
-        phrase_docs = set(searcher.docs_for_query(phrase_query)) if phrase_query else set()
-        ranked = []
-        for hit in hits:
-            matched = set(hit.get("stems", "").split())
-            covered = sum(1 for unit in units if unit.stems & matched)
-            coverage = covered / len(units)
-            score = hit.score * coverage * coverage * hit.get("weight", 1.0)
-            ranked.append((hit.docnum in phrase_docs, score, hit.rank, hit, matched))
-        ranked.sort(key=lambda item: (not item[0], -item[1], item[2]))
+    def _run(self, searcher: Searcher, table: ImpactTable, units: list[Unit],
+             parsed: ParsedQuery, limit: int) -> list[dict[str, Any]]:
+        """Rank the candidates with phrase matches first, and shape the results."""
+        ranked = self._ranked(table, units)
+        phrase_docs = self._phrase_docs(searcher, table, parsed, units, [d for _, d in ranked])
+        ranked.sort(key=lambda item: (item[1] not in phrase_docs, -item[0], item[1]))
         terms = set().union(*(unit.stems for unit in units))
-        return [self._result(hit, score, terms) for _, score, _, hit, _ in ranked[:limit]]
+        return [self._result(searcher, doc, score, terms) for score, doc in ranked[:limit]]
 
-    def _result(self, hit: Any, score: float, terms: set[str]) -> dict[str, Any]:
+    def _result(self, searcher: Searcher, docnum: int, score: float,
+                terms: set[str]) -> dict[str, Any]:
         """One result as the API returns it."""
-        fields = hit.fields()
+        fields = searcher.stored_fields(docnum)
         return {
             "title": fields["heading"],
             "url": fields["url"],
@@ -358,7 +471,10 @@ class SearchIndex:
     def snippet(self, text: str, terms: set[str]) -> str:
         """The part of text with the most query words, escaped, matches in <mark>."""
         fragmenter = ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
-        out = highlight(text, terms, self._analyzer, fragmenter, SnippetFormatter(), top=1)
+        # Whoosh's highlight(), fed by one tokenizing loop instead of its chain of filters.
+        fragments = fragmenter.fragment_tokens(text, _snippet_tokens(text, frozenset(terms)))
+        best = top_fragments(fragments, 1, BasicFragmentScorer(), FIRST, minscore=1)
+        out = SnippetFormatter()(text, best)
         if out:
             return out
         if len(text) <= SNIPPET_CHARS:
@@ -367,7 +483,53 @@ class SearchIndex:
         return html.escape(cut, quote=False) + " …"
 
 
-def open_index(index_dir: Path, synonyms_file: Path | None = None) -> SearchIndex:
+def _snippet_tokens(text: str, terms: frozenset[str]) -> Iterator[Token]:
+    """The tokens Whoosh's highlighting analysis yields for text, marked when a term matches.
+
+    Same tokens as make_analyzer() with stop words kept (and not stemmed), but in one loop: the
+    filter chain costs ~4 us a word, most of a query's time on long sections.
+    """
+    token = Token(positions=False, chars=True, removestops=False, mode="query")
+    for match in _WORD.finditer(text):
+        word = match.group().lower()
+        token.stopped = len(word) < 2 or word in STOP_WORDS
+        token.text = word if token.stopped else stem_word(word)
+        token.startchar, token.endchar = match.span()
+        token.matched = token.text in terms
+        yield token
+
+
+def _text_phrase_docs(reader: IndexReader, phrase: list[str], docs: Iterable[int]) -> set[int]:
+    """Which of docs (ascending) hold the phrase in their text, read from Whoosh's positions.
+
+    Only the candidates are looked up (skipping through each word's postings), so this costs the
+    same however common the words are, unlike a Whoosh Phrase query over the whole index.
+    """
+    try:
+        matchers = [reader.postings("text", stem) for stem in phrase]
+    except TermNotFound:
+        return set()
+    found = set()
+    for doc in docs:
+        positions = []
+        for matcher in matchers:
+            if not matcher.is_active():
+                return found
+            matcher.skip_to(doc)
+            if not matcher.is_active():
+                return found
+            if matcher.id() != doc:
+                break
+            positions.append(set(matcher.value_as("positions")))
+        else:
+            if any(all(start + i in positions[i] for i in range(1, len(positions)))
+                   for start in positions[0]):
+                found.add(doc)
+    return found
+
+
+def open_index(index_dir: Path, synonyms_file: Path | None = None,
+               cache_size: int = CACHE_SIZE) -> SearchIndex:
     """Open the index built by build_index; raise IndexUnavailable when it is missing or broken."""
     index_dir = Path(index_dir)
     if not index_dir.is_dir():
@@ -387,4 +549,12 @@ def open_index(index_dir: Path, synonyms_file: Path | None = None) -> SearchInde
             gc.collect()
     if reason:
         raise IndexUnavailable(reason)
-    return SearchIndex(ix, Synonyms.load(synonyms_file))
+    opened = SearchIndex(ix, Synonyms.load(synonyms_file), index_dir, cache_size=cache_size)
+    try:
+        # Load the score table now: a missing one is reported at once, not at the first query.
+        with opened._searcher() as searcher:
+            opened.table(searcher.reader())
+    except IndexUnavailable:
+        opened.close()
+        raise
+    return opened

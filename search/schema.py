@@ -70,7 +70,4 @@ def make_schema() -> Schema:
         page=STORED(),
         # Multiplies the section's score: below 1 for sections that mostly link elsewhere.
         weight=STORED(),
-        # Every stem of the section, to count how many of the query's words it has without
-        # asking Whoosh to track matched terms (which turns off its top-k shortcuts).
-        stems=STORED(),
     )

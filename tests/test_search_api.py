@@ -143,21 +143,16 @@ def test_index_is_opened_once_per_app(search_app, search_client):
     assert search_app.extensions["search"].index is opened
 
 
-def misses(app) -> list[tuple]:
-    """The zero-result counts recorded for an app."""
-    path = Path(app.instance_path) / "search-misses.sqlite3"
-    with sqlite3.connect(path) as db:
-        return db.execute("SELECT query, count FROM zero_result_queries ORDER BY query").fetchall()
-
-
 def test_zero_result_queries_are_counted(search_app, search_client, tmp_path):
+    """Searches are counted by their normalised text, with how many found nothing."""
     search_app.config["SEARCH_MISSES_FILE"] = str(tmp_path / "misses.sqlite3")
     search_client.get("/api/search?q=Xylophone  Zebra")
     search_client.get("/api/search?q=xylophone zebra")
     search_client.get("/api/search?q=refund")
     with sqlite3.connect(tmp_path / "misses.sqlite3") as db:
-        rows = db.execute("SELECT query, count FROM zero_result_queries").fetchall()
-    assert rows == [("xylophone zebra", 2)]
+        rows = db.execute("SELECT query, searches, zero_results FROM search_days"
+                          " ORDER BY query").fetchall()
+    assert rows == [("refund", 1, 0), ("xylophone zebra", 2, 2)]
     result = search_app.test_cli_runner().invoke(args=["search-misses"])
     assert "xylophone zebra" in result.output
     assert "2" in result.output
@@ -171,3 +166,11 @@ def test_health_reports_the_index(search_client, client):
     assert missing["status"] == "degraded"
     assert missing["checks"]["search"]["status"] == "degraded"
     assert "helpcenter build" in missing["checks"]["search"]["detail"]
+
+
+def test_repeated_question_gets_the_same_answer(search_client):
+    # The second answer may come from the index's answer cache: it must not differ.
+    first = search_client.get("/api/search", query_string={"q": "where is my parcel"}).get_json()
+    second = search_client.get("/api/search", query_string={"q": "where is my parcel"}).get_json()
+    assert first["results"]
+    assert second == first

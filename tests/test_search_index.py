@@ -270,3 +270,182 @@ def test_parse_query_ignores_operators():
     assert parsed.content_stems() == ["titl", "monei", "back", "refund"]
     assert parsed.quoted == [["monei", "back"]]
     assert parsed.in_progress is False
+
+
+# The precomputed scores (search.impacts) and the query machinery around them.
+
+
+def test_precomputed_scores_are_whooshs_bm25f(site: Path, tmp_path: Path):
+    from whoosh import index as whoosh_index
+    from whoosh.query import Or
+    from whoosh.query import Term
+    from whoosh.scoring import BM25F
+
+    from search.impacts import FIELD_B
+    from search.impacts import K1
+    from search.schema import FIELD_BOOSTS
+
+    build_index(site, tmp_path / "index")
+    opened = open_index(tmp_path / "index")
+    ix = whoosh_index.open_dir(str(tmp_path / "index"))
+    weighting = BM25F(B=0.75, K1=K1, **{f"{name}_B": b for name, b in FIELD_B.items()})
+    with ix.searcher(weighting=weighting) as searcher:
+        _, table = opened.table(searcher.reader())
+        for stem in ("parcel", "track", "refund", "seller", "return"):
+            query = Or([Term(name, stem, boost=boost) for name, boost in FIELD_BOOSTS.items()])
+            expected = {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
+            assert expected
+            assert table.scores((stem,)) == pytest.approx(expected, rel=1e-5)
+    ix.close()
+    opened.close()
+
+
+def test_synonym_phrases_score_as_phrase_or_words(tmp_path: Path):
+    from whoosh import index as whoosh_index
+    from whoosh.query import And
+    from whoosh.query import Or
+    from whoosh.query import Phrase
+    from whoosh.query import Term
+    from whoosh.scoring import BM25F
+
+    from search.impacts import APART_WEIGHT
+    from search.impacts import FIELD_B
+    from search.impacts import K1
+    from search.indexer import write_index
+    from search.schema import FIELD_BOOSTS
+
+    documents = [
+        {"url": f"/p/#s{number}", "title": "Refunds", "heading": heading, "anchor": "",
+         "breadcrumb": "", "text": text, "page": "/p/", "weight": 1.0}
+        for number, (heading, text) in enumerate([
+            ("Money back", "You get your money back within days."),
+            ("Paying", "Money is taken at checkout; back orders ship later."),
+            ("Other", "Nothing about it here."),
+            ("Guarantee", "Money back guarantee: money back, no questions."),
+        ])
+    ]
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    write_index(iter(documents), index_dir, synonyms=Synonyms([["money back", "refund"]]))
+    opened = open_index(index_dir)
+    ix = whoosh_index.open_dir(str(index_dir))
+    weighting = BM25F(B=0.75, K1=K1, **{f"{name}_B": b for name, b in FIELD_B.items()})
+    stems = ["monei", "back"]
+    query = Or([Phrase(name, stems, slop=1, boost=boost) for name, boost in FIELD_BOOSTS.items()]
+               + [And([Or([Term(name, stem, boost=boost * APART_WEIGHT)
+                           for name, boost in FIELD_BOOSTS.items()]) for stem in stems])])
+    with ix.searcher(weighting=weighting) as searcher:
+        _, table = opened.table(searcher.reader())
+        expected = {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
+    assert set(expected) == {0, 1, 3}
+    assert table.scores(("monei", "back")) == pytest.approx(expected, rel=1e-5)
+    # Together the words count more than apart.
+    assert expected[0] > expected[1]
+    ix.close()
+    opened.close()
+
+
+def test_precomputed_synonym_groups_add_up_the_alternatives(index):
+    from search.impacts import merge
+    from search.impacts import signature
+
+    synonyms = Synonyms.load()
+    with index._searcher() as searcher:
+        _, table = index.table(searcher.reader())
+    for words in (["parcel"], ["money", "back"], ["refund"], ["wrong"]):
+        alternatives = synonyms.alternatives(words)
+        key, top = signature(alternatives)
+        expanded = table.expanded(key)
+        assert expanded is not None
+        summed = merge((table.scores(form), weight) for form, weight in alternatives.items())
+        assert {doc: score * top for doc, score in expanded.items()} == pytest.approx(summed)
+
+
+def test_missing_or_corrupt_score_table_is_unavailable(site: Path, tmp_path: Path):
+    index_dir = tmp_path / "index"
+    build_index(site, index_dir)
+    [table_file] = index_dir.glob("impacts-*.bin")
+    table_file.write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(IndexUnavailable, match="rebuild"):
+        open_index(index_dir)
+    table_file.unlink()
+    with pytest.raises(IndexUnavailable, match="rebuild"):
+        open_index(index_dir)
+
+
+def test_rebuilt_index_answers_from_the_new_build(site: Path, tmp_path: Path):
+    index_dir = tmp_path / "index"
+    build_index(site, index_dir)
+    opened = open_index(index_dir)
+    assert urls(opened.search("refund"))[0] == "/returns/#refund-times"
+    (site / "returns" / "index.html").unlink()
+    build_index(site, index_dir)
+    # Neither a remembered answer nor the old build's scores outlive the swap.
+    assert not any(url.startswith("/returns/") for url in urls(opened.search("refund")))
+    assert urls(opened.search("parcel"))[0].startswith("/delivery/tracking/")
+    opened.close()
+
+
+def test_a_word_found_nowhere_does_not_hide_the_others(index):
+    answer = index.search("zzzzqx refund")
+    assert urls(answer)[0] == "/returns/#refund-times"
+
+
+def test_remembered_answers_are_equal_and_not_shared(index):
+    first = index.search("tracking not updating")
+    first["results"][0]["title"] = "changed by a caller"
+    second = index.search("tracking not updating")
+    assert second["results"][0]["title"] == "Why is my tracking not updating?"
+    index.clear_cache()
+    assert index.search("tracking not updating") == second
+
+
+def test_concurrent_searches_agree(index):
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = ["track parcel", "refund", "wrong item", "send things back", "refnud", "carrier"] * 8
+    expected = {query: index.search(query) for query in set(queries)}
+    index.clear_cache()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(index.search, queries))
+    assert answers == [expected[query] for query in queries]
+
+
+def test_an_index_dropped_without_close_releases_its_files(site: Path, tmp_path: Path):
+    import gc
+    import os
+    import warnings
+
+    def open_files() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    build_index(site, tmp_path / "index")
+    before = open_files()
+    opened = open_index(tmp_path / "index")
+    opened.search("parcel")
+    # Idle searchers are kept for the next query, with their files open...
+    assert open_files() > before
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del opened
+        gc.collect()
+    # ...and released with the index, quietly.
+    assert open_files() == before
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+def test_close_releases_idle_searchers(site: Path, tmp_path: Path):
+    import os
+
+    build_index(site, tmp_path / "index")
+    before = len(os.listdir("/proc/self/fd"))
+    opened = open_index(tmp_path / "index")
+    opened.search("parcel")
+    opened.close()
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_transposed_letters_are_corrected(index):
+    answer = index.search("carreir")
+    assert answer["suggestion"] == "carrier"
+    assert urls(answer)[0] == "/delivery/tracking/#carrier-site"

@@ -1,0 +1,323 @@
+"""Precomputed BM25F scores ("impacts"): what each stem and synonym phrase is worth in each section.
+
+Whoosh scores a query by walking a tree of matchers in Python for every matching section: with
+10,000 sections an OR of four common words takes ~45 ms however the query is shaped, and block-max
+skipping does not help because common words have high maxima in every block. The index is rebuilt
+at every deploy, so the scores can be computed once, at build time, exactly as Whoosh's BM25F
+would compute them for our query shape (one term per field, field boosts, synonyms at 0.6,
+synonym phrases as phrase-or-words). At query time a word is one precomputed list to add up.
+
+The table lives next to Whoosh's files in the index folder, named after the Whoosh segment it
+describes, so a searcher never pairs one build's documents with another build's scores.
+"""
+
+from __future__ import annotations
+
+import marshal
+import math
+import sys
+from array import array
+from collections import Counter
+from collections.abc import Iterable
+from itertools import repeat
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from whoosh.analysis import Analyzer
+from whoosh.analysis import LowercaseFilter
+from whoosh.analysis import RegexTokenizer
+from whoosh.analysis import StopFilter
+from whoosh.reading import IndexReader
+from whoosh.util.numeric import byte_to_length
+from whoosh.util.numeric import length_to_byte
+
+from search.schema import FIELD_BOOSTS
+from search.schema import STOP_WORDS
+from search.schema import TOKEN_PATTERN
+from search.schema import stem_word
+from search.synonyms import Form
+from search.synonyms import Synonyms
+
+FORMAT = "helpcenter-impacts-1"
+FILE_PREFIX = "impacts-"
+FILE_SUFFIX = ".bin"
+# BM25F parameters: headings and titles are short, so their length says little.
+K1 = 1.2
+DEFAULT_B = 0.75
+FIELD_B = {"heading": 0.3, "title": 0.3}
+# A synonym phrase's words still count, at half weight, when they are apart.
+APART_WEIGHT = 0.5
+# The fields whose words (as written) the typo corrector may suggest.
+SPELLING_FIELDS = ("text", "heading", "title")
+# The fields an unquoted phrase must appear in to rank first: where it names the section.
+PHRASE_FIELDS = ("heading", "title")
+
+# Sections (docnums) and what a word is worth in each, as the file stores them.
+Packed = tuple[bytes, bytes]
+Signature = tuple[tuple[Form, float], ...]
+
+
+def file_name(segment_id: str) -> str:
+    """The table's file name for a Whoosh segment."""
+    return f"{FILE_PREFIX}{segment_id}{FILE_SUFFIX}"
+
+
+def segment_id(reader: IndexReader) -> str:
+    """The id of the one segment a reader reads ("empty" for an index without sections)."""
+    segment = reader.segment()
+    if segment is not None:
+        return segment.segment_id()
+    if reader.doc_count_all() == 0:
+        return "empty"
+    raise ValueError("the index has more than one segment: rebuild it")
+
+
+def signature(alternatives: Mapping[Form, float]) -> tuple[Signature, float]:
+    """A key for a set of weighted alternatives, scaled so the strongest counts 1, and the scale."""
+    top = max(alternatives.values())
+    key = tuple(sorted((form, round(weight / top, 6)) for form, weight in alternatives.items()))
+    return key, top
+
+
+def _pack(scores: Mapping[int, float]) -> Packed:
+    """Sections in ascending order with their scores, as bytes."""
+    docs = sorted(scores)
+    return array("I", docs).tobytes(), array("f", [scores[d] for d in docs]).tobytes()
+
+
+def _bm25(idf: float, tf: int, length: float, average: float, b: float) -> float:
+    """Whoosh's BM25 for one field."""
+    return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - b) + b * length / average)))
+
+
+def _occurs(sequence: list[str], form: Form) -> bool:
+    """True when form appears in sequence as consecutive stems."""
+    size = len(form)
+    first = form[0]
+    return any(sequence[i:i + size] == list(form)
+               for i, stem in enumerate(sequence) if stem == first)
+
+
+class ImpactBuilder:
+    """Collect every section's stems while the index is written, then compute and save scores."""
+
+    def __init__(self, synonyms: Synonyms) -> None:
+        self._synonyms = synonyms
+        self._words = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter(
+            stoplist=STOP_WORDS, minsize=2)
+        self._fields = tuple(FIELD_BOOSTS)
+        self._phrases: dict[str, list[Form]] = {}
+        for form in synonyms.forms():
+            if len(form) > 1:
+                self._phrases.setdefault(form[0], []).append(form)
+        # stem -> {docnum: term frequency in each field}
+        self._tfs: dict[str, dict[int, tuple[int, ...]]] = {}
+        # phrase -> {docnum: indexes of the fields it appears in}
+        self._phrase_fields: dict[Form, dict[int, tuple[int, ...]]] = {}
+        self._lengths: list[list[int]] = [[] for _ in self._fields]
+        self._totals = [0] * len(self._fields)
+        self._spelling: Counter[str] = Counter()
+        self._weights: list[float] = []
+        self._headings: list[str] = []
+        self._titles: list[str] = []
+
+    def words_analyzer(self) -> Analyzer:
+        """The index's analysis without stemming: the words as written, for spelling."""
+        return self._words
+
+    def add(self, document: Mapping[str, Any]) -> None:
+        """Take in the next section (in the order Whoosh numbers them)."""
+        docnum = len(self._weights)
+        sequences = []
+        counts: dict[str, list[int]] = {}
+        spelled: set[str] = set()
+        for index, name in enumerate(self._fields):
+            words = [t.text for t in self._words(document.get(name) or "")]
+            if name in SPELLING_FIELDS:
+                spelled.update(words)
+            stems = [stem_word(word) for word in words]
+            sequences.append(stems)
+            self._totals[index] += len(stems)
+            # Whoosh stores a section's field length in one byte; score with what it reads back.
+            self._lengths[index].append(byte_to_length(length_to_byte(len(stems))) if stems else 0)
+            for stem in stems:
+                counts.setdefault(stem, [0] * len(self._fields))[index] += 1
+        for stem, tfs in counts.items():
+            self._tfs.setdefault(stem, {})[docnum] = tuple(tfs)
+        for first in counts.keys() & self._phrases.keys():
+            for form in self._phrases[first]:
+                where = tuple(i for i, stems in enumerate(sequences) if _occurs(stems, form))
+                if where:
+                    self._phrase_fields.setdefault(form, {})[docnum] = where
+        self._spelling.update(spelled)
+        self._weights.append(float(document.get("weight", 1.0)))
+        self._headings.append(" ".join(sequences[self._fields.index("heading")]))
+        self._titles.append(" ".join(sequences[self._fields.index("title")]))
+
+    def _field_scores(self) -> tuple[list[float], list[float], list[dict[str, float]]]:
+        """Per field: boost, B, average length, and each stem's idf."""
+        count = len(self._weights)
+        boosts = [FIELD_BOOSTS[name] for name in self._fields]
+        bs = [FIELD_B.get(name, DEFAULT_B) for name in self._fields]
+        idfs: list[dict[str, float]] = [{} for _ in self._fields]
+        for stem, postings in self._tfs.items():
+            dfs = [0] * len(self._fields)
+            for tfs in postings.values():
+                for index, tf in enumerate(tfs):
+                    if tf:
+                        dfs[index] += 1
+            for index, df in enumerate(dfs):
+                if df:
+                    idfs[index][stem] = math.log(count / (df + 1)) + 1
+        return boosts, bs, idfs
+
+    def build(self, segment_id: str) -> dict[str, Any]:
+        """Every stem's, synonym phrase's and synonym group's scores, ready to save."""
+        count = len(self._weights)
+        boosts, bs, idfs = self._field_scores()
+        averages = [(total / count if count else 0) or 1 for total in self._totals]
+        lengths = self._lengths
+        fields = range(len(self._fields))
+
+        def field_score(stem: str, docnum: int, index: int) -> float:
+            tf = self._tfs[stem][docnum][index]
+            if not tf:
+                return 0.0
+            return boosts[index] * _bm25(idfs[index][stem], tf, lengths[index][docnum],
+                                         averages[index], bs[index])
+
+        scores: dict[Form, dict[int, float]] = {}
+        for stem, postings in self._tfs.items():
+            scores[(stem,)] = {docnum: sum(field_score(stem, docnum, i) for i in fields)
+                               for docnum in postings}
+        for form in self._synonyms.forms():
+            if len(form) > 1 and all((stem,) in scores for stem in form):
+                scores[form] = self._phrase_scores(form, scores, field_score)
+        expanded: dict[Signature, Packed] = {}
+        for words in self._synonyms.phrases:
+            alternatives = self._synonyms.alternatives(words)
+            if len(alternatives) < 2:
+                continue
+            key, top = signature(alternatives)
+            if key in expanded:
+                continue
+            total: dict[int, float] = {}
+            for form, weight in alternatives.items():
+                for docnum, score in scores.get(form, {}).items():
+                    total[docnum] = total.get(docnum, 0.0) + score * weight / top
+            expanded[key] = _pack(total)
+        return {
+            "format": FORMAT,
+            "byteorder": sys.byteorder,
+            "segment": segment_id,
+            "count": count,
+            "weights": array("f", self._weights).tobytes(),
+            "headings": self._headings,
+            "titles": self._titles,
+            "terms": {" ".join(form): _pack(by_doc) for form, by_doc in scores.items() if by_doc},
+            "expanded": expanded,
+            "spelling": dict(self._spelling),
+        }
+
+    def _phrase_scores(self, form: Form, scores: dict[Form, dict[int, float]],
+                       field_score: Any) -> dict[int, float]:
+        """A synonym phrase: its words' scores in each field it appears in, plus half when apart."""
+        docs = set(scores[(form[0],)])
+        for stem in form[1:]:
+            docs &= scores[(stem,)].keys()
+        where = self._phrase_fields.get(form, {})
+        result = {}
+        for docnum in docs:
+            together = sum(field_score(stem, docnum, index)
+                           for index in where.get(docnum, ()) for stem in form)
+            apart = APART_WEIGHT * sum(scores[(stem,)][docnum] for stem in form)
+            result[docnum] = together + apart
+        return result
+
+    def save(self, index_dir: Path, segment_id: str) -> None:
+        """Write the table into the index folder, next to the segment it describes."""
+        data = self.build(segment_id)
+        (Path(index_dir) / file_name(segment_id)).write_bytes(marshal.dumps(data))
+
+
+class ImpactTable:
+    """The scores of one built index, loaded for queries; read-only, so shared by all threads."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.count: int = data["count"]
+        self.weights = array("f")
+        self.weights.frombytes(data["weights"])
+        self.max_weight = max(self.weights, default=1.0)
+        self.headings: list[str] = data["headings"]
+        self.titles: list[str] = data["titles"]
+        self._terms: dict[str, Packed] = data["terms"]
+        self._expanded: dict[Signature, Packed] = data["expanded"]
+        spelling: dict[str, int] = data["spelling"]
+        self.spelling = spelling
+        # Stems in order, for completing the word being typed.
+        self.sorted_stems = sorted(self._terms)
+        # Words by first letter and length: a correction keeps the first letter and is close in
+        # length, so only a few hundred words are ever compared with a misspelt one.
+        self.buckets: dict[tuple[str, int], list[tuple[str, int]]] = {}
+        for word, frequency in spelling.items():
+            self.buckets.setdefault((word[0], len(word)), []).append((word, frequency))
+        if len(self.headings) != self.count or len(self.titles) != self.count \
+                or len(self.weights) != self.count:
+            raise ValueError("the impact table is inconsistent")
+
+    @classmethod
+    def load(cls, index_dir: Path, segment_id: str) -> ImpactTable:
+        """Read the table for a segment; raise ValueError or OSError when it is missing or bad."""
+        data = marshal.loads((Path(index_dir) / file_name(segment_id)).read_bytes())
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError("the impact table is not in the expected format")
+        if data.get("byteorder") != sys.byteorder or data.get("segment") != segment_id:
+            raise ValueError("the impact table belongs to another index or machine")
+        return cls(data)
+
+    def has(self, stem: str) -> bool:
+        """True when the stem occurs anywhere in the index."""
+        return stem in self._terms
+
+    def frequency(self, key: str) -> int:
+        """How many sections hold a stem (or a phrase of stems joined by spaces)."""
+        packed = self._terms.get(key)
+        return len(packed[0]) // 4 if packed else 0
+
+    def scores(self, form: Form) -> dict[int, float]:
+        """What a stem or synonym phrase is worth in each section that has it."""
+        packed = self._terms.get(" ".join(form))
+        if packed:
+            return _unpack(packed)
+        if len(form) < 2 or not all(stem in self._terms for stem in form):
+            return {}
+        # A phrase added to the synonyms since the build: its words count where all of them
+        # are, as when apart (where they stand together is only known after a rebuild).
+        words = [_unpack(self._terms[stem]) for stem in form]
+        docs = set(words[0]).intersection(*words[1:])
+        return {doc: APART_WEIGHT * sum(scores[doc] for scores in words) for doc in docs}
+
+    def expanded(self, key: Signature) -> dict[int, float] | None:
+        """The precomputed sum over a synonym group's alternatives, or None if not precomputed."""
+        packed = self._expanded.get(key)
+        return _unpack(packed) if packed else None
+
+
+def _unpack(packed: Packed) -> dict[int, float]:
+    """Sections and scores as a dict (built in C: the fastest way to use them from Python)."""
+    docs, scores = packed
+    return dict(zip(memoryview(docs).cast("I"), memoryview(scores).cast("f"), strict=True))
+
+
+def merge(maps: Iterable[tuple[dict[int, float], float]]) -> dict[int, float]:
+    """Weighted sum of sparse score maps, computed with C-level iteration."""
+    maps = [(scores, weight) for scores, weight in maps if scores]
+    if not maps:
+        return {}
+    if len(maps) == 1 and maps[0][1] == 1.0:
+        return maps[0][0]
+    docs = set().union(*(scores for scores, _ in maps))
+    # One column per map, read in the same (set) order; float.__mul__ keeps the loop in C.
+    columns = [map(weight.__mul__, map(scores.get, docs, repeat(0.0))) for scores, weight in maps]
+    return dict(zip(docs, map(sum, zip(*columns))))
