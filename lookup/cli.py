@@ -87,14 +87,14 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
 
 
 @contextmanager
-def _progress(stream: IO[bytes], label: str) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar by bytes read, on a terminal only (never in a log or a pipe)."""
-    if not sys.stderr.isatty():
+def _progress(stream: IO[bytes]) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar by bytes read, for a file on a terminal only (never in a log or a pipe)."""
+    if not sys.stderr.isatty() or not stream.seekable():
         yield None
         return
     size = stream.seek(0, os.SEEK_END)
     stream.seek(0)
-    with click.progressbar(length=size, label=label, file=sys.stderr) as bar:
+    with click.progressbar(length=size, label="Importing", file=sys.stderr) as bar:
         yield bar.update
 
 
@@ -104,21 +104,15 @@ def _progress(stream: IO[bytes], label: str) -> Iterator[Callable[[int], None] |
 def import_orders(ctx: click.Context, file: IO[bytes]) -> None:
     """Import orders from FILE, JSON Lines (`-` for stdin): all of them, or none."""
     app = ctx.obj.load_app()
-    stream = importer.rereadable(file)
     try:
-        with _progress(stream, "Checking") as progress:
-            count, errors = importer.check(stream, progress)
-        if errors:
-            for error in errors:
-                click.echo(f"{file.name}: {error}", err=True)
-            more = " (the first ones)" if len(errors) >= importer.MAX_REPORTED_ERRORS else ""
-            raise click.ClickException(f"nothing imported: {len(errors)} bad line(s){more}")
-        stream.seek(0)
-        with app.app_context(), _progress(stream, "Importing") as progress:
-            result = importer.apply(get_store(), stream, progress)
-    finally:
-        if stream is not file:
-            stream.close()
+        with app.app_context(), _progress(file) as progress:
+            count, result = importer.import_stream(get_store(), file, progress)
+    except importer.ImportRejected as rejected:
+        for error in rejected.errors:
+            click.echo(f"{file.name}: {error}", err=True)
+        more = " (the first ones)" if len(rejected.errors) >= importer.MAX_REPORTED_ERRORS else ""
+        raise click.ClickException(
+            f"nothing imported: {len(rejected.errors)} bad line(s){more}") from None
     click.echo(f"Imported {count} order line(s): {result.created} new, {result.updated} updated, "
                f"{result.unchanged} unchanged, {result.older} older than the stored order (kept).")
 

@@ -1,11 +1,9 @@
-"""Importing orders from JSON Lines: check every line, then apply them all in one transaction."""
+"""Importing orders from JSON Lines: one pass, one transaction; a bad line rolls everything back."""
 
 from __future__ import annotations
 
 import json
 import logging
-import shutil
-import tempfile
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,12 +18,20 @@ from lookup.store import unstorable_field
 
 log = logging.getLogger(__name__)
 
-# How many line errors to report before stopping the check; enough to fix a file in one go.
+# How many line errors to report before stopping; enough to fix a file in one go.
 MAX_REPORTED_ERRORS = 20
-# Input that cannot be read twice (a pipe) is kept in memory up to this size, then on disk.
-SPOOL_BYTES = 8 * 1024 * 1024
 
 Progress = Callable[[int], None]
+
+
+def may_hold_unstorable_text(raw: bytes) -> bool:
+    """False when a JSON line cannot decode to a NUL or an unpaired surrogate.
+
+    JSON can only spell those with a \\u escape (a raw NUL or control byte is invalid JSON, and
+    invalid UTF-8 fails to decode), so a UTF-8 line with neither a \\u nor a NUL byte is clean
+    and skips the walk over every string. UTF-16 and UTF-32 lines hold NUL bytes: walked.
+    """
+    return b"\\u" in raw or b"\x00" in raw
 
 
 @dataclass(frozen=True)
@@ -58,38 +64,52 @@ def documents(stream: IO[bytes], progress: Progress | None = None
         except OrderError as exc:
             yield number, LineError(number, exc.field, exc.message)
             continue
-        bad = unstorable_field(document)
+        bad = unstorable_field(document) if may_hold_unstorable_text(raw) else None
         if bad:
             yield number, LineError(number, bad, "must not contain NUL or unpaired surrogates")
             continue
         yield number, document
 
 
-def check(stream: IO[bytes], progress: Progress | None = None) -> tuple[int, list[LineError]]:
-    """Check every line; return how many orders there are and the first errors found."""
-    count, errors = 0, []
-    for _, item in documents(stream, progress):
-        if isinstance(item, LineError):
-            errors.append(item)
-            if len(errors) >= MAX_REPORTED_ERRORS:
-                break
-        else:
-            count += 1
-    return count, errors
+class ImportRejected(ValueError):
+    """The file has bad lines: nothing of it was imported."""
+
+    def __init__(self, errors: list[LineError]) -> None:
+        super().__init__(f"{len(errors)} bad line(s)")
+        self.errors = errors
 
 
-def apply(store: OrderStore, stream: IO[bytes], progress: Progress | None = None) -> ApplyResult:
-    """Apply every line in one transaction (call `check` first: a bad line aborts it all)."""
+def import_stream(store: OrderStore, stream: IO[bytes], progress: Progress | None = None
+                  ) -> tuple[int, ApplyResult]:
+    """Validate and apply every line in one pass and one transaction: all of them, or none.
+
+    Valid documents flow to the store in batches (memory stays bounded) while the rest of the
+    file is still being read; the first bad line stops the writing, the reading goes on to
+    report more of them, and ImportRejected then rolls the whole transaction back.
+    """
+    errors: list[LineError] = []
+    count = 0
 
     def valid() -> Iterator[dict[str, Any]]:
+        nonlocal count
         for _, item in documents(stream, progress):
             if isinstance(item, LineError):
-                raise ValueError(str(item))
-            yield item
+                errors.append(item)
+                if len(errors) >= MAX_REPORTED_ERRORS:
+                    break
+            elif not errors:
+                count += 1
+                yield item
+        if errors:
+            # Raised inside the store's transaction, so whatever was written is undone.
+            raise ImportRejected(errors)
 
-    # Documents flow through in batches (OrderStore.apply_in): memory stays bounded.
     try:
         result = store.apply(valid())
+    except ImportRejected:
+        log.warning("import refused: %d bad line(s)", len(errors),
+                    extra={"event": "import", "result": "refused"})
+        raise
     except Exception as exc:
         # The type only: a database error's message quotes order numbers and emails.
         log.error("import rolled back: %s", type(exc).__name__,
@@ -100,14 +120,4 @@ def apply(store: OrderStore, stream: IO[bytes], progress: Progress | None = None
         "event": "import", "result": "applied", "orders_created": result.created,
         "orders_updated": result.updated, "orders_unchanged": result.unchanged,
         "orders_older": result.older})
-    return result
-
-
-def rereadable(stream: IO[bytes]) -> IO[bytes]:
-    """The stream itself when it can be rewound, else a spooled copy that can."""
-    if stream.seekable():
-        return stream
-    copy = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
-    shutil.copyfileobj(stream, copy)
-    copy.seek(0)
-    return copy
+    return count, result

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import logging
 import threading
+import time
+import weakref
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -23,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import SQLAlchemyError
 
 from lookup.store import OrderStore
 
@@ -30,6 +36,15 @@ MAX_PAGE = 300
 MAX_COMMENT = 500
 # Different from the order store's lock, so the two schemas never wait on each other.
 SCHEMA_LOCK_KEY = 20261109
+# Next-step counts are added up in memory and written in one transaction at most this often (or
+# after this many lookups), before any read of them in this process, and at exit: a lookup never
+# writes. A crash loses at most these few seconds of counts, which operator analytics can spare.
+FLUSH_SECONDS = 5.0
+FLUSH_LOOKUPS = 1000
+
+log = logging.getLogger(__name__)
+# Every store with counts to write at exit (weakly: tests make and drop many).
+_LIVE_STORES: weakref.WeakSet[InsightsStore] = weakref.WeakSet()
 
 
 def build_tables(prefix: str = "") -> tuple[MetaData, Table, Table]:
@@ -62,6 +77,16 @@ class InsightsStore:
         self.metadata, self.votes, self.steps = build_tables(table_prefix)
         self._schema_ready = False
         self._schema_lock = threading.Lock()
+        # (day, step id) -> showings not yet written; guarded by _pending_lock.
+        self._pending: Counter[tuple[str, str]] = Counter()
+        self._pending_lookups = 0
+        self._pending_lock = threading.Lock()
+        # One flush at a time, so two threads never write the same counts.
+        self._flush_lock = threading.Lock()
+        self._last_flush = time.monotonic()
+        self.flush_seconds = FLUSH_SECONDS
+        self.flush_lookups = FLUSH_LOOKUPS
+        _LIVE_STORES.add(self)
 
     @property
     def engine(self) -> Engine:
@@ -118,14 +143,50 @@ class InsightsStore:
         return "duplicate" if exists else "no_vote"
 
     def count_steps(self, step_ids: Iterable[str], day: date) -> None:
-        """Add one showing to each next step's counter for the day (counts only, no order)."""
-        ids = sorted(set(step_ids))
+        """Add one showing to each next step's counter for the day (counts only, no order).
+
+        Counted in memory; written by `flush`, which runs here once FLUSH_SECONDS have passed
+        or FLUSH_LOOKUPS lookups were counted since the last one (and may raise like any write).
+        """
+        ids = set(step_ids)
         if not ids:
             return
-        self.ensure_schema()
-        rows = [{"day": day.isoformat(), "step_id": step_id, "shown": 1} for step_id in ids]
-        with self.orders.write() as conn:
-            conn.execute(self._upsert_steps(conn), rows)
+        key = day.isoformat()
+        with self._pending_lock:
+            pending = self._pending
+            for step_id in ids:
+                pending[(key, step_id)] += 1
+            self._pending_lookups += 1
+            due = (self._pending_lookups >= self.flush_lookups
+                   or time.monotonic() - self._last_flush >= self.flush_seconds)
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the counts kept in memory in one transaction; on failure they are kept."""
+        with self._flush_lock:
+            with self._pending_lock:
+                taken, self._pending = self._pending, Counter()
+                self._pending_lookups = 0
+                self._last_flush = time.monotonic()
+            if not taken:
+                return
+            rows = [{"day": day, "step_id": step_id, "shown": shown}
+                    for (day, step_id), shown in sorted(taken.items())]
+            try:
+                self.ensure_schema()
+                with self.orders.write() as conn:
+                    conn.execute(self._upsert_steps(conn), rows)
+            except BaseException:
+                # Rolled back: put the counts back, to be written by the next flush.
+                with self._pending_lock:
+                    self._pending.update(taken)
+                raise
+
+    def pending_steps(self) -> dict[tuple[str, str], int]:
+        """The counts not written yet, by (day, step id) (for tests and diagnostics)."""
+        with self._pending_lock:
+            return dict(self._pending)
 
     def _upsert_steps(self, conn: Connection) -> Any:
         """INSERT … ON CONFLICT DO UPDATE in the database's own dialect: one race-free statement."""
@@ -176,6 +237,7 @@ class InsightsStore:
 
     def steps_shown(self, since: date, until: date) -> list[tuple[str, int]]:
         """How often each next step was shown in the period, most shown first."""
+        self.flush()
         self.ensure_schema()
         steps = self.steps
         total = func.sum(steps.c.shown).label("shown")
@@ -186,3 +248,15 @@ class InsightsStore:
                 .group_by(steps.c.step_id)
                 .order_by(total.desc(), steps.c.step_id)).all()
         return [(row.step_id, int(row.shown)) for row in rows]
+
+
+@atexit.register
+def flush_all() -> None:
+    """Write every store's pending counts at exit; a store that cannot be written is logged."""
+    for store in list(_LIVE_STORES):
+        if not store.pending_steps():
+            continue
+        try:
+            store.flush()
+        except SQLAlchemyError:
+            log.warning("could not write the next steps counted before exit", exc_info=True)

@@ -31,6 +31,7 @@ BASE_POLICY = {
 }
 
 
+@lru_cache(maxsize=256)
 def content_security_policy(script_hashes: tuple[str, ...] = ()) -> str:
     """The CSP header value, allowing the given inline-script hashes."""
     policy = dict(BASE_POLICY)

@@ -28,6 +28,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError
 
 from lookup.orders import STATUS_RANK
@@ -116,6 +117,7 @@ class OrderStore:
         self.engine = self._create_engine(engine_options or {})
         self._schema_ready = False
         self._schema_lock = threading.Lock()
+        self._find_statements: tuple[str, str] | None = None
 
     def _create_engine(self, options: dict) -> Engine:
         url = make_url(self.url)
@@ -242,20 +244,80 @@ class OrderStore:
 
         An unknown order and a wrong email do the same work (one key lookup that reads only the
         email key, one digest comparison), so neither the answer nor its timing tells them apart.
+        Both reads share one connection and one read transaction; the statements are rendered
+        once per store (the hot path of every lookup).
         """
         key = self.key(order_number)
-        with self.read() as conn:
-            stored = conn.scalar(select(self.orders.c.email_key)
-                                 .where(self.orders.c.order_key == key))
-        # Fixed-length digests compared in constant time, against a stand-in when there is no
-        # order; the stand-in never equals a real digest.
-        expected = _digest(stored) if stored is not None else NO_ORDER_DIGEST
-        if not hmac.compare_digest(expected, _digest(normalize_email(email))) or stored is None:
-            return None
-        with self.read() as conn:
-            document = conn.scalar(select(self.orders.c.document)
-                                   .where(self.orders.c.order_key == key))
-        return json.loads(document) if document is not None else None
+        email_sql, document_sql = self._find_sql()
+        with self._raw_read() as cursor:
+            cursor.execute(email_sql, (key,))
+            row = cursor.fetchone()
+            stored = row[0] if row is not None else None
+            # Fixed-length digests compared in constant time, against a stand-in when there is
+            # no order; the stand-in never equals a real digest.
+            expected = _digest(stored) if stored is not None else NO_ORDER_DIGEST
+            if not hmac.compare_digest(expected, _digest(normalize_email(email))) or (
+                    stored is None):
+                return None
+            cursor.execute(document_sql, (key,))
+            row = cursor.fetchone()
+        return json.loads(row[0]) if row is not None else None
+
+    @contextmanager
+    def _raw_read(self) -> Iterator[Any]:
+        """A driver cursor in a read transaction on a pooled connection: the lookup's hot path.
+
+        A lookup costs two key reads; SQLAlchemy's Connection around them cost several times the
+        reads themselves, so the lookup goes to the pooled driver connection directly. Driver
+        errors come out as SQLAlchemy's DBAPIError (503, as for every other read), a connection
+        the database dropped is invalidated, and the pool rolls back whatever an error left open.
+        """
+        self.ensure_schema()
+        dialect = self.engine.dialect
+        dbapi_error = dialect.loaded_dbapi.Error
+        connection = None
+        try:
+            connection = self.engine.raw_connection()
+            cursor = connection.cursor()
+            try:
+                if self.is_sqlite:
+                    # The driver leaves transactions to us (see _configure_sqlite).
+                    cursor.execute("BEGIN")
+                yield cursor
+                if self.is_sqlite:
+                    cursor.execute("COMMIT")
+                else:
+                    connection.commit()
+            finally:
+                cursor.close()
+        except dbapi_error as exc:
+            invalidated = connection is not None and dialect.is_disconnect(
+                exc, connection.dbapi_connection, None)
+            if invalidated:
+                connection.invalidate(exc)
+            # Neither statement nor parameters (an order number and an email) in the error.
+            raise DBAPIError.instance(None, None, exc, dbapi_error, hide_parameters=True,
+                                      connection_invalidated=invalidated,
+                                      dialect=dialect) from exc
+        finally:
+            if connection is not None:
+                connection.close()
+
+    def _find_sql(self) -> tuple[str, str]:
+        """The two lookup statements in the driver's own SQL: email key, then document by key."""
+        found = self._find_statements
+        if found is None:
+            dialect = self.engine.dialect
+            table = dialect.identifier_preparer.format_table(self.orders)
+            quote = dialect.identifier_preparer.quote
+            # Positional parameters: qmark for sqlite3, format (%s) for psycopg.
+            mark = "?" if dialect.paramstyle == "qmark" else "%s"
+            where = f"WHERE {quote('order_key')} = {mark}"
+            found = self._find_statements = (
+                f"SELECT {quote('email_key')} FROM {table} {where}",
+                f"SELECT {quote('document')} FROM {table} {where}",
+            )
+        return found
 
     def get_meta(self, name: str) -> str | None:
         """A value from the store's own key-value table."""

@@ -20,12 +20,15 @@ def _holidays(country: str | None) -> holidays.HolidayBase | dict:
         return {}
 
 
+# Pure functions of hashable arguments, asked the same questions on every lookup: cached.
+@lru_cache(maxsize=16384)
 def is_working_day(day: date, country: str | None) -> bool:
     """True on a weekday that is not a public holiday in the country."""
     # The holidays object fills in a year the first time a date of that year is looked up.
     return day.weekday() < 5 and day not in _holidays(country)
 
 
+@lru_cache(maxsize=16384)
 def add_working_days(start: date, count: int, country: str | None) -> date:
     """The date `count` working days after `start` (start itself is not counted)."""
     day = start
@@ -36,6 +39,7 @@ def add_working_days(start: date, count: int, country: str | None) -> date:
     return day
 
 
+@lru_cache(maxsize=16384)
 def working_days_between(start: date, end: date, country: str | None) -> int:
     """How many working days fall after `start` up to and including `end`."""
     if end <= start:

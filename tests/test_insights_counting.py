@@ -129,3 +129,52 @@ def test_a_search_still_answers_when_counting_fails(counting_app, client, tmp_pa
     (tmp_path / "blocked").mkdir()
     counting_app.config["SEARCH_MISSES_FILE"] = str(tmp_path / "blocked")
     assert client.get("/api/search?q=refund").status_code == 200
+
+
+def test_next_steps_are_counted_in_memory_and_flushed_in_one_write(counting_app, client):
+    """A lookup never writes: counts wait in memory until a flush (by time, count, read, exit)."""
+    install_demo(counting_app.extensions["order_store"], date.today())
+    insights = counting_app.extensions["insights"]
+    insights.flush_seconds = 3600
+    insights.flush_lookups = 1000
+    answer = client.post("/api/orders/lookup", json=DEMO_DELIVERED).get_json()
+    shown = {step["id"] for step in answer["next_steps"]}
+    today = date.today()
+    assert insights.pending_steps() == {(today.isoformat(), step): 1 for step in shown}
+    insights.ensure_schema()
+    with insights.orders.read() as conn:
+        assert conn.execute(insights.steps.select()).all() == []
+    # Reading the counts in this process flushes first.
+    assert dict(insights.steps_shown(today, today)) == {step: 1 for step in shown}
+    assert insights.pending_steps() == {}
+
+
+def test_counts_are_flushed_after_enough_lookups(counting_app, client):
+    install_demo(counting_app.extensions["order_store"], date.today())
+    insights = counting_app.extensions["insights"]
+    insights.flush_seconds = 3600
+    insights.flush_lookups = 3
+    for _ in range(3):
+        client.post("/api/orders/lookup", json=DEMO_DELIVERED)
+    assert insights.pending_steps() == {}
+    with insights.orders.read() as conn:
+        rows = conn.execute(insights.steps.select()).all()
+    assert rows and all(row.shown == 3 for row in rows)
+
+
+def test_counts_a_failed_flush_could_not_write_are_kept(counting_app, monkeypatch):
+    insights = counting_app.extensions["insights"]
+    insights.flush_seconds = 3600
+    day = date(2026, 11, 2)
+    insights.count_steps(["track", "return"], day)
+
+    def broken(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("disk full"))
+
+    monkeypatch.setattr(insights.orders, "write", broken)
+    with pytest.raises(OperationalError):
+        insights.flush()
+    assert insights.pending_steps() == {("2026-11-02", "track"): 1, ("2026-11-02", "return"): 1}
+    monkeypatch.undo()
+    insights.flush()
+    assert dict(insights.steps_shown(day, day)) == {"track": 1, "return": 1}
