@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import marshal
 import math
+import re
 import sys
 from array import array
 from collections import Counter
@@ -99,6 +100,26 @@ def _occurs(sequence: list[str], form: Form) -> bool:
                for i, stem in enumerate(sequence) if stem == first)
 
 
+_TOKEN = re.compile(TOKEN_PATTERN, re.UNICODE)
+
+
+def analyse(text: str) -> tuple[list[str], int]:
+    """The schema's analysis before stemming, in C where it can be: the words kept, lowercased,
+    and the position Whoosh gives the first (its StopFilter numbers from the first word kept).
+
+    Same result as RegexTokenizer | LowercaseFilter | StopFilter(minsize=2) (a test checks it).
+    """
+    words = _TOKEN.findall(text)
+    kept = [word for word in map(str.lower, words) if len(word) >= 2 and word not in STOP_WORDS]
+    if not kept or len(kept) == len(words):
+        return kept, 0
+    first = kept[0]
+    for position, word in enumerate(words):
+        if word.lower() == first:
+            return kept, position
+    raise AssertionError("unreachable")
+
+
 class ImpactBuilder:
     """Collect every section's stems while the index is written, then compute and save scores."""
 
@@ -119,6 +140,8 @@ class ImpactBuilder:
         self._totals = [0] * len(self._fields)
         self._spelling: Counter[str] = Counter()
         self._weights: list[float] = []
+        # word -> stem, for this build (stem_word's shared cache is smaller than a vocabulary).
+        self._stems: dict[str, str] = {}
         self._headings: list[str] = []
         self._titles: list[str] = []
 
@@ -126,34 +149,64 @@ class ImpactBuilder:
         """The index's analysis without stemming: the words as written, for spelling."""
         return self._words
 
-    def add(self, document: Mapping[str, Any]) -> None:
-        """Take in the next section (in the order Whoosh numbers them)."""
+    def add(self, document: Mapping[str, Any]) -> dict[str, tuple[list[str], int]]:
+        """Take in the next section (in the order Whoosh numbers them).
+
+        Returns each field's stems with the position Whoosh gives the first one, so the segment
+        writer (search.segment) indexes the same tokens without analysing the text again.
+        """
         docnum = len(self._weights)
         sequences = []
+        analysed = {}
         counts: dict[str, list[int]] = {}
         spelled: set[str] = set()
+        stems_of = self._stems
+        width = len(self._fields)
         for index, name in enumerate(self._fields):
-            words = [t.text for t in self._words(document.get(name) or "")]
+            words, first = analyse(document.get(name) or "")
             if name in SPELLING_FIELDS:
                 spelled.update(words)
-            stems = [stem_word(word) for word in words]
+            stems = list(map(stems_of.get, words))
+            if None in stems:
+                stems = [stem if stem is not None else stems_of.setdefault(word, stem_word(word))
+                         for stem, word in zip(stems, words, strict=True)]
             sequences.append(stems)
+            analysed[name] = (stems, first)
             self._totals[index] += len(stems)
             # Whoosh stores a section's field length in one byte; score with what it reads back.
             self._lengths[index].append(byte_to_length(length_to_byte(len(stems))) if stems else 0)
-            for stem in stems:
-                counts.setdefault(stem, [0] * len(self._fields))[index] += 1
+            for stem, tf in Counter(stems).items():
+                tfs = counts.get(stem)
+                if tfs is None:
+                    tfs = counts[stem] = [0] * width
+                tfs[index] = tf
+        all_tfs = self._tfs
         for stem, tfs in counts.items():
-            self._tfs.setdefault(stem, {})[docnum] = tuple(tfs)
+            postings = all_tfs.get(stem)
+            if postings is None:
+                postings = all_tfs[stem] = {}
+            postings[docnum] = tuple(tfs)
+        # Pairs of neighbouring stems per field: a phrase occurs only where all its pairs do.
+        pairs: list[set[tuple[str, str]] | None] = [None] * width
         for first in counts.keys() & self._phrases.keys():
             for form in self._phrases[first]:
-                where = tuple(i for i, stems in enumerate(sequences) if _occurs(stems, form))
+                where = []
+                for i, stems in enumerate(sequences):
+                    if len(stems) < len(form) or not all(counts.get(stem, (0,) * width)[i] for stem in form):
+                        continue
+                    if pairs[i] is None:
+                        pairs[i] = set(zip(stems, stems[1:]))
+                    if all(pair in pairs[i] for pair in zip(form, form[1:])) \
+                            and (len(form) == 2 or _occurs(stems, form)):
+                        where.append(i)
+                where = tuple(where)
                 if where:
                     self._phrase_fields.setdefault(form, {})[docnum] = where
         self._spelling.update(spelled)
         self._weights.append(float(document.get("weight", 1.0)))
         self._headings.append(" ".join(sequences[self._fields.index("heading")]))
         self._titles.append(" ".join(sequences[self._fields.index("title")]))
+        return analysed
 
     def _field_scores(self) -> tuple[list[float], list[float], list[dict[str, float]]]:
         """Per field: boost, B, average length, and each stem's idf."""

@@ -18,6 +18,7 @@ from whoosh import index
 from search.impacts import ImpactBuilder
 from search.impacts import segment_id as impacts_segment_id
 from search.schema import make_schema
+from search.segment import SegmentBuilder
 from search.synonyms import Synonyms
 
 log = logging.getLogger(__name__)
@@ -200,10 +201,30 @@ class Page:
     sections: list[Section]
 
 
+def _parts(html: str) -> list[str]:
+    """The parts of a Material page the parser reads: title, primary navigation, article.
+
+    Parsing is most of the index's build time, and the rest of a page (head, header, search,
+    footer, scripts) says nothing the parser keeps. The whole page when the
+    layout is not the one expected.
+    """
+    title = html.find("<title>")
+    title_end = html.find("</title>", title)
+    nav = html.find('<nav class="md-nav md-nav--primary')
+    article = html.find('<article class="md-content__inner', nav)
+    article_end = html.find("</article>", article)
+    if min(title, title_end, nav, article, article_end) < 0 or not title < nav:
+        return [html]
+    if html.find("<title", title_end, article) >= 0:
+        return [html]
+    return [html[title:title_end + 8], html[nav:article_end + 10]]
+
+
 def parse_page(html: str, url: str) -> Page | None:
     """Parse one built page; None when it has no article (redirects and the like)."""
     parser = ContentParser()
-    parser.feed(html)
+    for part in _parts(html):
+        parser.feed(part)
     parser.close()
     if not parser.sections:
         return None
@@ -261,18 +282,18 @@ def write_index(documents: Iterator[dict[str, str]], index_dir: Path,
     """
     ix = index.create_in(str(index_dir), make_schema())
     impacts = ImpactBuilder(synonyms or Synonyms.load())
-    writer = ix.writer(limitmb=128)
+    # One writer, one segment, one commit: a single segment keeps fuzzy and prefix lookups fast.
+    segment = SegmentBuilder(ix.writer(limitmb=256, procs=1, multisegment=False))
     urls: list[str] = []
     try:
         for document in documents:
-            writer.add_document(**document)
-            impacts.add(document)
+            # Each field is analysed once, for the scores and for Whoosh's postings alike.
+            segment.add(document, impacts.add(document))
             urls.append(document["url"])
     except BaseException:
-        writer.cancel()
+        segment.cancel()
         raise
-    # One writer and one commit: a single segment, which keeps fuzzy and prefix lookups fast.
-    writer.commit()
+    segment.commit()
     try:
         with ix.reader() as reader:
             segment_id = impacts_segment_id(reader)

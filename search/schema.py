@@ -60,13 +60,15 @@ def make_analyzer() -> Analyzer:
 def make_schema() -> Schema:
     """One document per section of a page: where it lives and what it says."""
     analyzer = make_analyzer()
+    # No `spelling=True`: typo corrections come from the impact table's own word list, and
+    # Whoosh's separate spelling postings doubled the postings the build writes.
     return Schema(
         url=ID(stored=True, unique=True),
-        title=TEXT(analyzer=analyzer, stored=True, spelling=True),
-        heading=TEXT(analyzer=analyzer, stored=True, spelling=True),
+        title=TEXT(analyzer=analyzer, stored=True),
+        heading=TEXT(analyzer=analyzer, stored=True),
         breadcrumb=STORED(),
         anchor=TEXT(analyzer=analyzer),
-        text=TEXT(analyzer=analyzer, stored=True, spelling=True),
+        text=TEXT(analyzer=analyzer, stored=True),
         page=STORED(),
         # Multiplies the section's score: below 1 for sections that mostly link elsewhere.
         weight=STORED(),

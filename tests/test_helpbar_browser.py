@@ -151,3 +151,22 @@ def test_help_bar_survives_instant_navigation(page, service):
     assert "tracking" in first.get_attribute("href")
     # Mounted once: one panel, however many pages were visited.
     assert page.locator(OURS).count() == 1
+
+
+def test_first_keystroke_after_a_pause_asks_at_once(page, service):
+    """No debounce wait for the first input after a pause: the request starts in the same task."""
+    open_search(page, service)
+    started = page.evaluate("""() => {
+      const box = document.querySelector('[data-md-component=search-query]');
+      const original = window.fetch;
+      let asked = 0;
+      window.fetch = function (url, options) {
+        if (String(url).includes('/api/search')) asked++;
+        return original.call(this, url, options);
+      };
+      box.value = 'refund';
+      box.dispatchEvent(new Event('input', {bubbles: true}));
+      return asked;
+    }""")
+    assert started == 1
+    page.locator(f"{OURS} .md-search-result__item a").first.wait_for()

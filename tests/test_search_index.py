@@ -449,3 +449,92 @@ def test_transposed_letters_are_corrected(index):
     answer = index.search("carreir")
     assert answer["suggestion"] == "carrier"
     assert urls(answer)[0] == "/delivery/tracking/#carrier-site"
+
+
+def test_analysis_for_the_build_is_the_schemas(site: Path):
+    """The build's one-pass analysis gives Whoosh's tokens and positions, before stemming."""
+    from whoosh.analysis import LowercaseFilter
+    from whoosh.analysis import RegexTokenizer
+    from whoosh.analysis import StopFilter
+
+    from search.impacts import analyse
+    from search.indexer import iter_documents
+    from search.schema import STOP_WORDS
+    from search.schema import TOKEN_PATTERN
+
+    chain = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter(stoplist=STOP_WORDS,
+                                                                           minsize=2)
+    texts = ["The refund", "a an the", "", "I'm NOT e.g. 3.5 seller's Ünïcode ok", "x y Zz"]
+    texts += [document[name] for document in iter_documents(site)
+              for name in ("heading", "anchor", "title", "text")]
+    for text in texts:
+        tokens = [(token.text, token.pos) for token in chain(text, positions=True)]
+        words, first = analyse(text)
+        assert words == [word for word, _ in tokens]
+        assert [pos for _, pos in tokens] == list(range(first, first + len(words)))
+
+
+def test_segment_is_what_whooshs_writer_writes(site: Path, tmp_path: Path):
+    """The build's own segment writer writes the terms, postings and fields Whoosh's would."""
+    from whoosh import index as whoosh_index
+
+    from search.impacts import ImpactBuilder
+    from search.indexer import iter_documents
+    from search.schema import make_schema
+    from search.segment import SegmentBuilder
+    from search.synonyms import Synonyms
+
+    documents = list(iter_documents(site))
+    (tmp_path / "whoosh").mkdir()
+    (tmp_path / "ours").mkdir()
+    theirs = whoosh_index.create_in(str(tmp_path / "whoosh"), make_schema())
+    writer = theirs.writer()
+    for document in documents:
+        writer.add_document(**document)
+    writer.commit()
+    ours = whoosh_index.create_in(str(tmp_path / "ours"), make_schema())
+    impacts = ImpactBuilder(Synonyms.load())
+    builder = SegmentBuilder(ours.writer(limitmb=256, procs=1, multisegment=False))
+    for document in documents:
+        builder.add(document, impacts.add(document))
+    builder.commit()
+
+    def postings(reader, fieldname, text):
+        matcher = reader.postings(fieldname, text)
+        found = []
+        while matcher.is_active():
+            found.append((matcher.id(), matcher.weight(), matcher.value(),
+                          matcher.block_min_length(), matcher.block_max_length(),
+                          matcher.block_max_weight()))
+            matcher.next()
+        return found
+
+    with theirs.reader() as expected, ours.reader() as actual:
+        terms = list(expected.all_terms())
+        assert terms and list(actual.all_terms()) == terms
+        for fieldname, text in terms:
+            assert vars(actual.term_info(fieldname, text)) == vars(expected.term_info(fieldname, text))
+            assert postings(actual, fieldname, text) == postings(expected, fieldname, text)
+        assert actual.doc_count_all() == expected.doc_count_all() == len(documents)
+        for docnum in range(len(documents)):
+            assert actual.stored_fields(docnum) == expected.stored_fields(docnum)
+            for fieldname in ("heading", "anchor", "title", "text"):
+                assert actual.doc_field_length(docnum, fieldname) \
+                    == expected.doc_field_length(docnum, fieldname)
+        for fieldname in ("heading", "anchor", "title", "text"):
+            assert actual.field_length(fieldname) == expected.field_length(fieldname)
+
+
+def test_parsing_only_the_parts_read_gives_the_whole_pages_sections():
+    """The parser reads title, navigation and article only: the same as reading the whole page."""
+    from search.indexer import _parts
+
+    html = TRACKING
+    assert len(_parts(html)) == 2
+    whole = ContentParser()
+    whole.feed(html)
+    whole.close()
+    page = parse_page(html, "/delivery/tracking/")
+    assert page.breadcrumb == " › ".join(whole.breadcrumb)
+    assert [(s.anchor, s.heading, s.joined_text(), s.link_density()) for s in page.sections] \
+        == [(s.anchor, s.heading, s.joined_text(), s.link_density()) for s in whole.sections]

@@ -9,7 +9,9 @@
 (function () {
   "use strict";
 
-  var DEBOUNCE_MS = 120;
+  // The first keystroke after a pause asks at once; keys typed closer together than this are
+  // coalesced into one request when the typing pauses (a newer request aborts an older one).
+  var DEBOUNCE_MS = 50;
   var TIMEOUT_MS = 2500;
   // After a failure, leave the box to Material's search for a while before asking again.
   var RETRY_AFTER_MS = 30000;
@@ -105,6 +107,7 @@
     material.parentElement.insertBefore(panel, material);
 
     var timer = 0;
+    var lastInput = 0;
     var sequence = 0;
     var controller = null;
     var downUntil = 0;
@@ -197,14 +200,26 @@
     input.addEventListener("input", function () {
       clearTimeout(timer);
       if (!input.value.trim()) {
+        timer = 0;
         sequence++;
         ask("");
         return;
       }
-      timer = setTimeout(function () { ask(input.value); }, DEBOUNCE_MS);
+      var now = Date.now();
+      var paused = !timer && now - lastInput >= DEBOUNCE_MS;
+      lastInput = now;
+      if (paused) {
+        ask(input.value);
+        return;
+      }
+      timer = setTimeout(function () {
+        timer = 0;
+        ask(input.value);
+      }, DEBOUNCE_MS);
     });
     input.form.addEventListener("reset", function () {
       clearTimeout(timer);
+      timer = 0;
       sequence++;
       ask("");
     });

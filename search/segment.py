@@ -1,0 +1,146 @@
+"""Write the one Whoosh segment of a build directly, from tokens the indexer has already analysed.
+
+Whoosh's own writer analyses every field again, pickles every posting into a sorting pool, sorts
+them, and then looks up each posting's field length through a column reader: at 1,000 pages that
+was most of `helpcenter build`. Here each field is analysed once (the same chain as the schema's
+analyzer: see `search.impacts.analyse`), postings are collected per term in docnum order, and
+each term's blocks are handed to Whoosh's own postings writer whole. The files are byte for byte
+what `IndexWriter.add_document` + `commit` would write for the same documents (a test checks it).
+
+Everything here leans on whoosh-reloaded 2.7.5's writer internals, which are frozen.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Mapping
+from typing import Any
+
+from whoosh.util.numeric import byte_to_length
+from whoosh.util.numeric import length_to_byte
+from whoosh.writing import SegmentWriter
+
+# field -> term bytes -> [docnums, weights, encoded values]
+Postings = dict[str, dict[bytes, tuple[list[int], list[float], list[bytes]]]]
+
+
+class SegmentBuilder:
+    """Add analysed documents to a fresh single-segment writer, then commit it."""
+
+    def __init__(self, writer: SegmentWriter) -> None:
+        if not isinstance(writer, SegmentWriter) or writer.docnum != 0:
+            raise TypeError("needs a fresh single-segment writer")
+        self._writer = writer
+        self._schema = writer.schema
+        self._postings: Postings = {}
+        # field -> the length Whoosh reads back for each docnum (0 where the field is empty).
+        self._lengths: dict[str, list[int]] = {}
+
+    def add(self, document: Mapping[str, Any], analysed: Mapping[str, tuple[list[str], int]]) -> None:
+        """Add the next document; analysed gives some TEXT fields' tokens and first position."""
+        writer = self._writer
+        schema = self._schema
+        perdoc = writer.perdocwriter
+        docnum = writer.docnum
+        perdoc.start_doc(docnum)
+        try:
+            for name in sorted(name for name in document if not name.startswith("_")):
+                value = document[name]
+                if value is None:
+                    continue
+                field = schema[name]
+                length = 0
+                if field.indexed:
+                    terms = self._postings.setdefault(name, {})
+                    if name in analysed:
+                        length = self._add_tokens(terms, field, docnum, *analysed[name])
+                    else:
+                        for tbytes, freq, weight, vbytes in field.index(value):
+                            if field.scorable:
+                                length += freq
+                            entry = terms.get(tbytes)
+                            if entry is None:
+                                entry = terms[tbytes] = ([], [], [])
+                            entry[0].append(docnum)
+                            entry[1].append(weight)
+                            entry[2].append(vbytes)
+                    lengths = self._lengths.setdefault(name, [])
+                    lengths.extend([0] * (docnum - len(lengths)))
+                    lengths.append(byte_to_length(length_to_byte(length)) if length else 0)
+                if field.separate_spelling() or field.vector or field.column_type:
+                    raise TypeError(f"field {name!r}: spelling, vectors and columns not supported")
+                perdoc.add_field(name, field, value if field.stored else None, length)
+        except BaseException:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        writer._added = True
+        writer.docnum += 1
+
+    def _add_tokens(self, terms: dict, field: Any, docnum: int, tokens: list[str], first: int) -> int:
+        """Postings of one analysed field, as Whoosh's Positions format encodes them."""
+        fmt = field.format
+        if type(fmt).__name__ != "Positions":
+            raise TypeError("only TEXT fields with positions can be given as tokens")
+        positions: dict[str, list[int]] = {}
+        for offset, token in enumerate(tokens):
+            found = positions.get(token)
+            if found is None:
+                positions[token] = [first + offset]
+            else:
+                found.append(first + offset)
+        boost = fmt.field_boost
+        encode = fmt.encode
+        for token, poslist in positions.items():
+            tbytes = token.encode("utf-8")
+            entry = terms.get(tbytes)
+            if entry is None:
+                entry = terms[tbytes] = ([], [], [])
+            entry[0].append(docnum)
+            entry[1].append(len(poslist) * boost)
+            entry[2].append(encode(poslist))
+        return len(tokens)
+
+    def _write_postings(self) -> None:
+        """Every field's terms in order, each term's postings in blocks, as Whoosh writes them."""
+        fieldwriter = self._writer.fieldwriter
+        count = self._writer.docnum
+        for name in sorted(self._postings):
+            terms = self._postings[name]
+            if not terms:
+                continue
+            lengths = self._lengths.get(name, [])
+            lengths.extend([0] * (count - len(lengths)))
+            fieldwriter.start_field(name, self._schema[name])
+            for tbytes in sorted(terms):
+                docs, weights, values = terms[tbytes]
+                fieldwriter.start_term(tbytes)
+                postwriter = fieldwriter._postwriter
+                limit = postwriter._blocklimit
+                for start in range(0, len(docs), limit):
+                    if start:
+                        postwriter._write_block()
+                    end = start + limit
+                    block_lengths = [lengths[d] for d in docs[start:end]]
+                    nonzero = [n for n in block_lengths if n]
+                    postwriter._ids = array("I", docs[start:end])
+                    postwriter._weights = array("f", weights[start:end])
+                    postwriter._values = [v for v in values[start:end] if v]
+                    postwriter._minlength = min(nonzero) if nonzero else None
+                    postwriter._maxlength = max(block_lengths)
+                    postwriter._maxweight = max(0, max(weights[start:end]))
+                fieldwriter.finish_term()
+            fieldwriter.finish_field()
+
+    def cancel(self) -> None:
+        """Give up: Whoosh removes the segment's files."""
+        self._writer.cancel()
+
+    def commit(self) -> None:
+        """Write the postings, then let Whoosh finish the segment (its pool is empty) in one commit."""
+        try:
+            self._write_postings()
+        except BaseException:
+            self._writer.cancel()
+            raise
+        self._writer.commit()
