@@ -9,7 +9,7 @@ export NO_MKDOCS_2_WARNING := 1
 # Material's instant navigation works only on the address the site was built for.
 export HELPCENTER_SITE_URL ?= http://$(HOST):$(PORT)/
 
-.PHONY: run test build bench chromium clean
+.PHONY: run test build bench chromium wrk clean
 
 run: $(VENV)/.installed
 	$(BIN)/helpcenter build
@@ -21,8 +21,9 @@ build: $(VENV)/.installed
 test: $(VENV)/.installed-test chromium
 	$(BIN)/pytest
 
-bench: $(VENV)/.installed-test chromium
-	$(BIN)/python bench/run_all.py
+# About 20 minutes; `make bench BENCH_ARGS=--quick` runs small sizes in a few.
+bench: $(VENV)/.installed-bench chromium wrk
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,11 +37,22 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet --editable ".[test]"
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-bench: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --editable ".[test,bench]"
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed
+
 # Browser tests drive Debian's Chromium; install it with apt when it is missing.
 chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	fi
+
+# The lookup benchmark drives wrk; install it with apt when it is missing.
+wrk:
+	@if ! command -v wrk >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; \
 	fi
 
 clean:

@@ -1,0 +1,344 @@
+"""Every benchmark in one run: figures next to their references, a table, a plot.
+
+Writes bench/results/results.json (raw figures), bench/results/RESULTS.md (the table) and
+bench/results/bench.png (the plot), then copies the table and the plot to bench/latest/.
+
+    .venv/bin/python bench/run_all.py [--quick] [--keep-work]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import lookup_bench  # noqa: E402
+import site_bench  # noqa: E402
+from common import BENCH_DIR  # noqa: E402
+from common import BIN_DIR  # noqa: E402
+from common import PROJECT_DIR  # noqa: E402
+
+RESULTS_DIR = BENCH_DIR / "results"
+LATEST_DIR = BENCH_DIR / "latest"
+
+# The targets of issue 8.
+TARGET_RATIO = 0.7
+TARGET_P99_MS = 50
+TARGET_IMPORT_RATE = 20_000
+TARGET_SEARCH_P95_MS = 20
+TARGET_BROWSER_RATIO = 0.2
+TARGET_INDEX_SHARE = 0.25
+
+
+def real_site(work: Path) -> dict[str, Any]:
+    """Build our own help center once: the service under load serves it and its index."""
+    import search
+    from lookup.cli import build_site
+
+    site_dir, index_dir = work / "real-site", work / "real-index"
+    started = time.perf_counter()
+    build_site(site_dir)
+    site_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    sections = search.build_index(site_dir, index_dir)
+    index_seconds = time.perf_counter() - started
+    pages = sum(1 for _ in (PROJECT_DIR / "docs").rglob("*.md"))
+    print(f"our help center: {pages} pages, site {site_seconds:.1f} s, index {index_seconds:.1f} s")
+    return {"site_dir": str(site_dir), "index_dir": str(index_dir), "pages": pages,
+            "site_s": site_seconds, "index_s": index_seconds, "sections": sections,
+            "index_share": index_seconds / (site_seconds + index_seconds)}
+
+
+def search_speed(sizes: list[int]) -> list[dict[str, float]]:
+    """Run the search engineer's bench/search_speed.py and read its table."""
+    command = [str(BIN_DIR / "python"), str(BENCH_DIR / "search_speed.py"), "--sizes",
+               *map(str, sizes)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True,
+                            cwd=PROJECT_DIR).stdout
+    print(output.rstrip())
+    rows = []
+    for line in output.splitlines():
+        numbers = re.findall(r"\d+(?:\.\d+)?", line)
+        # Rows are: sections, build s, p50 ms, p95 ms, max ms.
+        if len(numbers) >= 4 and not re.search(r"[a-z]", line):
+            rows.append({"sections": int(numbers[0]), "build_s": float(numbers[1]),
+                         "p50_ms": float(numbers[2]), "p95_ms": float(numbers[3])})
+    return rows
+
+
+def verdict(met: bool) -> str:
+    """A target's outcome, as the table shows it."""
+    return "met" if met else "**missed**"
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """Each target with what was measured: (what, target, measured, met)."""
+    rows: list[tuple[str, str, str, bool]] = []
+    summary = results["lookup"]["throughput"]["summary"]
+    for store in ("sqlite", "postgresql"):
+        if store in summary:
+            figures = summary[store]
+            rows.append((f"Lookup throughput, {store}", f"≥ {TARGET_RATIO} of bare Flask",
+                         f"{figures['ratio']:.2f}", figures["ratio"] >= TARGET_RATIO))
+            rows.append((f"Lookup p99, {store}", f"< {TARGET_P99_MS} ms",
+                         f"{figures['p99_ms']:.1f} ms", figures["p99_ms"] < TARGET_P99_MS))
+    imports = results["lookup"]["imports"]
+    largest = imports["sqlite"][-1]
+    rows.append(("Import rate, SQLite", f"≥ {TARGET_IMPORT_RATE:,} orders/s",
+                 f"{largest['rate']:,.0f} orders/s", largest["rate"] >= TARGET_IMPORT_RATE))
+    peaks = [run["peak_rss_mib"] for run in imports["sqlite"]]
+    flat = max(peaks) <= 1.2 * min(peaks)
+    rows.append(("Import memory", "flat as the file grows",
+                 " → ".join(f"{peak:.0f}" for peak in peaks) + " MiB", flat))
+    if results["search"]:
+        top = results["search"][-1]
+        rows.append((f"Search p95 at {top['sections']:,} sections", f"< {TARGET_SEARCH_P95_MS} ms",
+                     f"{top['p95_ms']:.1f} ms", top["p95_ms"] < TARGET_SEARCH_P95_MS))
+    browser = results["site"]["browser"]
+    if "ratio" in browser:
+        for key, label in (("first_ms", "first query on the page"), ("next_ms", "next query")):
+            ratio = browser["ratio"][key]
+            rows.append((f"Search in Chromium, {label}", f"ours ≤ {TARGET_BROWSER_RATIO} × Material",
+                         f"{ratio:.2f} ×", ratio <= TARGET_BROWSER_RATIO))
+    for build in results["site"]["builds"]:
+        rows.append((f"Build, {build['pages']:,} pages: the index's share", f"≤ {TARGET_INDEX_SHARE:.0%}",
+                     f"{build['index_share']:.0%}", build["index_share"] <= TARGET_INDEX_SHARE))
+    return rows
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The results as Markdown tables."""
+    meta = results["meta"]
+    out = [f"# Benchmark results ({'quick' if meta['quick'] else 'full'} run)", "",
+           f"{meta['when']} · {meta['machine']} · {meta['minutes']:.0f} min. Medians over rounds; "
+           "each ratio is taken against its reference measured in the same round.", ""]
+    out += ["## Targets", "", "| what | target | measured | |", "|---|---|---|---|"]
+    out += [f"| {what} | {target} | {measured} | {verdict(met)} |"
+            for what, target, measured, met in targets(results)]
+
+    throughput = results["lookup"]["throughput"]
+    out += ["", f"## Lookup throughput: gunicorn, {throughput['workers']} sync workers, "
+            f"{throughput['connections']} connections (wrk), {throughput['orders']:,} orders", "",
+            f"{throughput['rounds']} rounds of {throughput['seconds']} s. The reference is a bare "
+            f"Flask endpoint that parses the same JSON and returns a fixed {throughput['answer_bytes']:,}-byte "
+            "answer (bench/reference_app.py).", "",
+            "| service | req/s | × reference | p50 ms | p99 ms | errors | RSS/worker MiB | PSS/worker MiB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    labels = {"reference": "bare Flask (reference)", "sqlite": "ours, SQLite",
+              "postgresql": "ours, PostgreSQL",
+              "sqlite_limits_redis": "ours, SQLite, limits on (Redis)"}
+    for name, figures in throughput["summary"].items():
+        memory = throughput.get("memory", {}).get(name, {})
+        out.append(f"| {labels.get(name, name)} | {figures['rps']:,.0f} | {figures['ratio']:.2f} | "
+                   f"{figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} | {figures['errors']} | "
+                   f"{memory.get('rss_mib', float('nan')):.0f} | {memory.get('pss_mib', float('nan')):.0f} |")
+
+    imports = results["lookup"]["imports"]
+    out += ["", f"## Import (`helpcenter import FILE`, {imports['file_mb']:,.0f} MB of JSON Lines "
+            "at the largest size)", "",
+            "| store | orders | seconds | orders/s | peak RSS MiB |", "|---|---:|---:|---:|---:|"]
+    for run in imports["sqlite"]:
+        out.append(f"| SQLite | {run['orders']:,} | {run['seconds']:.1f} | {run['rate']:,.0f} | "
+                   f"{run['peak_rss_mib']:.0f} |")
+    if imports.get("postgresql"):
+        run = imports["postgresql"]
+        out.append(f"| PostgreSQL | {run['orders']:,} | {run['seconds']:.1f} | {run['rate']:,.0f} | "
+                   f"{run['peak_rss_mib']:.0f} |")
+    run = imports["reference"]
+    out.append(f"| reference: plain sqlite3, parse and insert, no checks | {run['orders']:,} | "
+               f"{run['seconds']:.1f} | {run['rate']:,.0f} | {run['peak_rss_mib']:.0f} |")
+
+    out += ["", "## Search on the server (bench/search_speed.py, generated sections)", "",
+            "| sections | index build s | p50 ms | p95 ms |", "|---:|---:|---:|---:|"]
+    out += [f"| {row['sections']:,} | {row['build_s']:.1f} | {row['p50_ms']:.2f} | {row['p95_ms']:.2f} |"
+            for row in results["search"]]
+
+    browser = results["site"]["browser"]
+    if "summary" in browser:
+        ours, material = browser["summary"]["ours"], browser["summary"]["material"]
+        out += ["", f"## Search in Chromium: {browser['articles']:,}-article help center, "
+                f"{browser['trials']} new visitors each", "",
+                "From the input event to results drawn. *First*: typed as soon as the page has "
+                "loaded. *Next*: a second question on the same page. Material's search is the help "
+                "bar's fallback, forced by blocking /api/search.", "",
+                "| search | first query ms | next query ms | bytes for its answers | "
+                "search bytes the page fetched |", "|---|---:|---:|---:|---:|",
+                f"| ours (/api/search) | {ours['first_ms']:.0f} | {ours['next_ms']:.0f} | "
+                f"{ours['search_bytes']:,.0f} | {ours['all_search_bytes']:,.0f} |",
+                f"| Material (lunr in a worker) | {material['first_ms']:.0f} | "
+                f"{material['next_ms']:.0f} | {material['search_bytes']:,.0f} | "
+                f"{material['all_search_bytes']:,.0f} |",
+                f"| ours ÷ Material (median of pairs) | {browser['ratio']['first_ms']:.2f} | "
+                f"{browser['ratio']['next_ms']:.2f} | {browser['ratio']['search_bytes']:.4f} | |"]
+
+    out += ["", "## Build (`mkdocs build --strict` + `search.build_index`, as `helpcenter build`)", "",
+            "| pages | site s | index s | total s | index share | sections |",
+            "|---:|---:|---:|---:|---:|---:|"]
+    real = results["real_site"]
+    out.append(f"| {real['pages']} (our own articles) | {real['site_s']:.1f} | {real['index_s']:.1f} | "
+               f"{real['site_s'] + real['index_s']:.1f} | {real['index_share']:.0%} | {real['sections']:,} |")
+    for build in results["site"]["builds"]:
+        out.append(f"| {build['pages']:,} | {build['site_s']:.1f} | {build['index_s']:.1f} | "
+                   f"{build['total_s']:.1f} | {build['index_share']:.0%} | {build['sections']:,} |")
+
+    widget = results["site"]["widget"]
+    out += ["", "## Weight and memory", "",
+            f"- Order-status widget: **{widget['gzip']:,} bytes gzipped** ({widget['raw']:,} raw): "
+            + ", ".join(f"{name} {sizes['gzip']:,}" for name, sizes in widget["files"].items()) + "."]
+    memory = throughput.get("memory", {})
+    if "sqlite" in memory:
+        out.append(f"- Service memory per gunicorn worker after the load (search index open): "
+                   f"**{memory['sqlite']['rss_mib']:.0f} MiB RSS**, {memory['sqlite']['pss_mib']:.0f} "
+                   f"MiB PSS; the bare Flask reference: {memory['reference']['rss_mib']:.0f} MiB RSS.")
+    if results["lookup"].get("postgresql_skipped"):
+        out.append(f"- PostgreSQL skipped: {results['lookup']['postgresql_skipped']}")
+    return "\n".join(out) + "\n"
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    """Six panels: throughput, p99, import memory, search, browser, build."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 3, figsize=(16, 9))
+    throughput = results["lookup"]["throughput"]["summary"]
+    names = list(throughput)
+    short = {"reference": "bare Flask", "sqlite": "SQLite", "postgresql": "PostgreSQL",
+             "sqlite_limits_redis": "SQLite +\nlimits (Redis)"}
+    colors = ["#9e9e9e" if name == "reference" else "#00897b" for name in names]
+    ax = axes[0][0]
+    ax.bar([short.get(n, n) for n in names], [throughput[n]["rps"] for n in names], color=colors)
+    for i, name in enumerate(names):
+        ax.annotate(f"×{throughput[name]['ratio']:.2f}", (i, throughput[name]["rps"]),
+                    ha="center", va="bottom")
+    ax.axhline(TARGET_RATIO * throughput["reference"]["rps"], color="#e65100", ls="--",
+               label=f"target: {TARGET_RATIO} × reference")
+    ax.set_title(f"Lookups/s, {results['lookup']['throughput']['orders']:,} orders")
+    ax.legend(loc="upper right", fontsize=8)
+    ax = axes[0][1]
+    ax.bar([short.get(n, n) for n in names], [throughput[n]["p99_ms"] for n in names], color=colors)
+    ax.axhline(TARGET_P99_MS, color="#e65100", ls="--", label=f"target {TARGET_P99_MS} ms")
+    ax.set_title("Lookup p99 latency (ms), 32 connections")
+    ax.legend(loc="upper right", fontsize=8)
+
+    imports = results["lookup"]["imports"]["sqlite"]
+    ax = axes[0][2]
+    counts = [run["orders"] for run in imports]
+    ax.plot(counts, [run["peak_rss_mib"] for run in imports], "o-", color="#00897b",
+            label="peak RSS (MiB)")
+    ax.set_ylim(0, max(run["peak_rss_mib"] for run in imports) * 1.6)
+    ax.set_xscale("log")
+    ax.set_xlabel("orders imported (SQLite)")
+    ax.set_ylabel("peak RSS, MiB")
+    twin = ax.twinx()
+    twin.plot(counts, [run["rate"] for run in imports], "s--", color="#5e35b1", label="orders/s")
+    twin.axhline(TARGET_IMPORT_RATE, color="#e65100", ls=":", label="target orders/s")
+    twin.set_ylim(0, max(TARGET_IMPORT_RATE, *(run["rate"] for run in imports)) * 1.3)
+    twin.set_ylabel("orders/s")
+    ax.set_title("Import: memory stays flat")
+    lines = ax.get_legend_handles_labels()
+    more = twin.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], loc="lower right", fontsize=8)
+
+    ax = axes[1][0]
+    search = results["search"]
+    if search:
+        sections = [row["sections"] for row in search]
+        ax.plot(sections, [row["p50_ms"] for row in search], "o-", label="p50", color="#00897b")
+        ax.plot(sections, [row["p95_ms"] for row in search], "s-", label="p95", color="#5e35b1")
+        ax.axhline(TARGET_SEARCH_P95_MS, color="#e65100", ls="--", label="target p95")
+        ax.set_xscale("log")
+        ax.set_xlabel("sections")
+        ax.legend(fontsize=8)
+    ax.set_title("Server search time (ms)")
+
+    ax = axes[1][1]
+    browser = results["site"]["browser"]
+    if "summary" in browser:
+        keys = ["first_ms", "next_ms"]
+        labels = ["first query", "next query"]
+        x = range(len(keys))
+        ax.bar([i - 0.2 for i in x], [browser["summary"]["ours"][k] for k in keys], 0.4,
+               label="ours", color="#00897b")
+        ax.bar([i + 0.2 for i in x], [browser["summary"]["material"][k] for k in keys], 0.4,
+               label="Material", color="#9e9e9e")
+        ax.set_xticks(list(x), labels)
+        ax.set_ylabel("ms from typing to results")
+        ax.legend(fontsize=8)
+        ax.set_title(f"Chromium, {browser['articles']:,} articles")
+
+    ax = axes[1][2]
+    builds = results["site"]["builds"]
+    pages = [f"{build['pages']:,}" for build in builds]
+    ax.bar(pages, [build["site_s"] for build in builds], label="mkdocs build", color="#9e9e9e")
+    ax.bar(pages, [build["index_s"] for build in builds],
+           bottom=[build["site_s"] for build in builds], label="search index", color="#00897b")
+    for i, build in enumerate(builds):
+        ax.annotate(f"index {build['index_share']:.0%}", (i, build["total_s"]), ha="center",
+                    va="bottom", fontsize=8)
+    ax.set_xlabel("pages")
+    ax.set_ylabel("seconds")
+    ax.set_title("Build time")
+    ax.legend(fontsize=8)
+    fig.suptitle(f"Help center benchmarks ({results['meta']['when']})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def main() -> None:
+    """Run every benchmark, write the results, the table and the plot."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes (100,000 orders, small sites) for development")
+    parser.add_argument("--keep-work", action="store_true", help="keep the scratch folder")
+    args = parser.parse_args()
+    os.chdir(PROJECT_DIR)
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    started = time.perf_counter()
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="helpcenter-bench-"))
+    results: dict[str, Any] = {"meta": {
+        "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "quick": args.quick,
+        "machine": f"{os.cpu_count()} CPUs, {platform.python_implementation()} "
+                   f"{platform.python_version()}, {platform.system()}"}}
+    try:
+        results["real_site"] = real_site(work)
+        results["lookup"] = lookup_bench.run(args.quick, work, Path(results["real_site"]["site_dir"]),
+                                             Path(results["real_site"]["index_dir"]))
+        results["site"] = site_bench.run(args.quick, work)
+        results["search"] = search_speed([200, 2000] if args.quick else [200, 2000, 10000])
+    finally:
+        if not args.keep_work:
+            shutil.rmtree(work, ignore_errors=True)
+    results["meta"]["minutes"] = (time.perf_counter() - started) / 60
+    (RESULTS_DIR / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    table = markdown(results)
+    (RESULTS_DIR / "RESULTS.md").write_text(table, encoding="utf-8")
+    plot(results, RESULTS_DIR / "bench.png")
+    LATEST_DIR.mkdir(exist_ok=True)
+    shutil.copy(RESULTS_DIR / "RESULTS.md", LATEST_DIR / "RESULTS.md")
+    shutil.copy(RESULTS_DIR / "bench.png", LATEST_DIR / "bench.png")
+    print()
+    print(table)
+    print(f"Wrote {RESULTS_DIR / 'results.json'}, RESULTS.md and bench.png; copied the table and "
+          f"the plot to {LATEST_DIR}.")
+
+
+if __name__ == "__main__":
+    main()

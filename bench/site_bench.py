@@ -1,0 +1,252 @@
+"""The site: build time with the index's share, and search in Chromium, ours against Material's.
+
+Builds run what `helpcenter build` runs (`mkdocs build --strict`, then `search.build_index`) on
+generated help centers (bench/sitegen.py). In Chromium, a new visitor opens an article of a
+2,000-article help center, types a question, and we time the moment the results are drawn: with
+our help bar answered by /api/search, and with Material's built-in search (the help bar's
+fallback, forced by blocking /api/search), served by the same gunicorn.
+
+    .venv/bin/python bench/site_bench.py [--quick] [--work DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import shutil
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from common import CHROMIUM
+from common import CHROMIUM_ARGS
+from common import PROJECT_DIR
+from common import Gunicorn
+from common import median
+from sitegen import generate
+from sitegen import page_count
+
+# Questions a buyer types (from tests/relevance.toml), first query on the page and the next one.
+QUERIES = [("parcel lost in the post", "refund to paypal"),
+           ("how do i track my order", "cancel an unpaid order"),
+           ("my package is late", "return window for a seller"),
+           ("says delivered but I never got it", "customs fees on delivery"),
+           ("exchange for another size", "tracking not updating")]
+WIDGET_FILES = [PROJECT_DIR / "theme/assets/javascripts/order-lookup.js",
+                PROJECT_DIR / "theme/assets/stylesheets/order-lookup.css"]
+
+# Runs in the page: starts watching and returns {done}, a promise of the time from the first input
+# event to results on screen (wrapped, so that evaluate_handle does not wait for it).
+WATCH_JS = """
+(engine) => ({done: new Promise((resolve) => {
+  const input = document.querySelector('[data-md-component=search-query]');
+  let start = null;
+  input.addEventListener('input', () => { if (start === null) start = performance.now(); },
+                         {capture: true});
+  const shown = () => {
+    const ours = document.querySelector('[data-helpbar-results]');
+    const material = document.querySelector('[data-md-component=search-result]');
+    const panel = engine === 'ours' ? ours : material;
+    if (!panel || panel.hidden || (engine === 'material' && ours && !ours.hidden)) return false;
+    return panel.querySelectorAll('.md-search-result__list > li').length > 0;
+  };
+  const check = () => {
+    if (start !== null && shown()) {
+      observer.disconnect();
+      resolve(performance.now() - start);
+      return true;
+    }
+    return false;
+  };
+  const observer = new MutationObserver(check);
+  observer.observe(document.body, {subtree: true, childList: true, attributes: true,
+                                   characterData: true});
+})})
+"""
+
+
+def gzipped_size(path: Path) -> int:
+    """Bytes of a file gzipped at the level web servers use."""
+    return len(gzip.compress(path.read_bytes(), compresslevel=6))
+
+
+def widget_weight() -> dict[str, int]:
+    """Gzipped and raw bytes of the order-status widget's script and style sheet."""
+    files = {path.name: {"raw": path.stat().st_size, "gzip": gzipped_size(path)}
+             for path in WIDGET_FILES}
+    total = {"raw": sum(f["raw"] for f in files.values()),
+             "gzip": sum(f["gzip"] for f in files.values())}
+    print(f"widget: {total['gzip']:,} bytes gzipped ({total['raw']:,} raw)")
+    return {"files": files, **total}
+
+
+def build(work_dir: Path) -> dict[str, float]:
+    """Build the generated help center as `helpcenter build` does; time each half."""
+    import search
+    from lookup.cli import build_site
+
+    site_dir, index_dir = work_dir / "site", work_dir / "index"
+    started = time.perf_counter()
+    build_site(site_dir, work_dir / "mkdocs.yml")
+    site_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    sections = search.build_index(site_dir, index_dir)
+    index_seconds = time.perf_counter() - started
+    total = site_seconds + index_seconds
+    return {"site_s": site_seconds, "index_s": index_seconds, "total_s": total,
+            "index_share": index_seconds / total, "sections": sections}
+
+
+def bench_builds(work: Path, sizes: list[int]) -> list[dict[str, Any]]:
+    """Build help centers of each size (our articles plus generated ones)."""
+    results = []
+    for articles in sizes:
+        work_dir = work / f"build-{articles}"
+        generate(work_dir, articles)
+        figures = {"articles": articles, "pages": page_count(work_dir), **build(work_dir)}
+        results.append(figures)
+        print(f"build {figures['pages']:>6,} pages: site {figures['site_s']:6.1f} s, index "
+              f"{figures['index_s']:6.1f} s ({figures['sections']:,} sections), index share "
+              f"{figures['index_share']:.0%}")
+        shutil.rmtree(work_dir)
+    return results
+
+
+def search_bytes(urls: dict[str, int], engine: str) -> int:
+    """The bytes the engine's answers took: /api/search, or Material's index and worker."""
+    if engine == "ours":
+        return sum(size for url, size in urls.items() if "/api/search" in url)
+    return fallback_bytes(urls)
+
+
+def fallback_bytes(urls: dict[str, int]) -> int:
+    """The bytes of Material's search index and worker, fetched by every page load."""
+    return sum(size for url, size in urls.items()
+               if "search_index.json" in url or "/workers/search" in url)
+
+
+def visit(browser: Any, url: str, engine: str, first: str, second: str) -> dict[str, float]:
+    """One new visitor: open the page, search twice; time both, count the bytes."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    if engine == "material":
+        # As on a host without the service: the help bar falls back to Material's search.
+        context.route("**/api/search*", lambda route: route.abort())
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    urls: dict[str, str] = {}
+    sizes: dict[str, int] = {}
+    cdp.on("Network.requestWillBeSent",
+           lambda event: urls.__setitem__(event["requestId"], event["request"]["url"]))
+
+    def finished(event: dict) -> None:
+        target = urls.get(event["requestId"], "?")
+        sizes[target] = sizes.get(target, 0) + int(event["encodedDataLength"])
+
+    cdp.on("Network.loadingFinished", finished)
+    try:
+        page.goto(url, wait_until="load")
+        box = page.locator("[data-md-component=search-query]")
+        timings = []
+        for query in (first, second):
+            box.click()
+            box.fill("")
+            page.wait_for_timeout(200)  # let the cleared box settle before the clock starts
+            watch = page.evaluate_handle(WATCH_JS, engine)
+            box.fill(query)
+            box.press("End")  # Material searches on keyup
+            timings.append(page.evaluate("(watch) => watch.done", watch))
+        page.wait_for_timeout(300)  # let late responses finish, so their bytes count
+        return {"first_ms": timings[0], "next_ms": timings[1],
+                "search_bytes": search_bytes(sizes, engine),
+                # Material's index is fetched on every page load, even while ours answers.
+                "all_search_bytes": search_bytes(sizes, "ours") + fallback_bytes(sizes),
+                "page_bytes": sum(sizes.values())}
+    finally:
+        context.close()
+
+
+def bench_browser(work: Path, articles: int, trials: int) -> dict[str, Any]:
+    """Both engines, visitor after visitor, alternating, on one generated help center."""
+    if not Path(CHROMIUM).exists():
+        return {"skipped": f"Chromium not found at {CHROMIUM}"}
+    from playwright.sync_api import sync_playwright
+
+    import search
+    from lookup.cli import build_site
+
+    work_dir = work / f"browser-{articles}"
+    generate(work_dir, articles)
+    build_site(work_dir / "site", work_dir / "mkdocs.yml")
+    search.build_index(work_dir / "site", work_dir / "index")
+    env = {"HELPCENTER_SITE_DIR": str(work_dir / "site"),
+           "HELPCENTER_SEARCH_INDEX_DIR": str(work_dir / "index"),
+           "HELPCENTER_DATABASE_URL": f"sqlite:///{work_dir / 'orders.sqlite'}"}
+    runs: dict[str, list[dict[str, float]]] = {"ours": [], "material": []}
+    index_json = work_dir / "site" / "search" / "search_index.json"
+    material_index_bytes = index_json.stat().st_size
+    try:
+        with Gunicorn("lookup:create_app()", env) as server, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page_url = server.url + "/library/c000/a00000/"
+            try:
+                # Both workers open the index and warm their caches before the clock runs.
+                for _ in range(10):
+                    for query in QUERIES[0]:
+                        urllib.request.urlopen(f"{server.url}/api/search?q="
+                                               f"{urllib.parse.quote(query)}", timeout=30).read()
+                visit(browser, page_url, "ours", *QUERIES[0])
+                for trial in range(trials):
+                    first, second = QUERIES[trial % len(QUERIES)]
+                    for engine in ("ours", "material"):
+                        figures = visit(browser, page_url, engine, first, second)
+                        runs[engine].append(figures)
+                        print(f"browser {engine:<9} first {figures['first_ms']:7.0f} ms  next "
+                              f"{figures['next_ms']:6.0f} ms  search bytes "
+                              f"{figures['search_bytes']:>10,}")
+            finally:
+                browser.close()
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    summary = {engine: {key: median([run[key] for run in figures]) for key in figures[0]}
+               for engine, figures in runs.items()}
+    ratios = {key: median([ours[key] / material[key]
+                           for ours, material in zip(runs["ours"], runs["material"], strict=True)])
+              for key in ("first_ms", "next_ms", "search_bytes")}
+    return {"articles": articles, "trials": trials, "runs": runs, "summary": summary,
+            "ratio": ratios, "material_index_bytes": material_index_bytes}
+
+
+def run(quick: bool, work: Path) -> dict[str, Any]:
+    """Widget weight, builds and the browser comparison."""
+    return {
+        "widget": widget_weight(),
+        "builds": bench_builds(work, [100, 300] if quick else [100, 1000, 5000]),
+        "browser": bench_browser(work, 300 if quick else 2000, 3 if quick else 7),
+    }
+
+
+def main() -> None:
+    """Run the site benchmarks alone and print their figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sites, few visitors")
+    parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-site-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        results = run(args.quick, work)
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    browser = results["browser"]
+    if "summary" in browser:
+        print(f"ours/Material first query {browser['ratio']['first_ms']:.2f}, next query "
+              f"{browser['ratio']['next_ms']:.2f}, bytes {browser['ratio']['search_bytes']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
