@@ -21,7 +21,7 @@ build: $(VENV)/.installed
 test: $(VENV)/.installed-test chromium
 	$(BIN)/pytest
 
-# About 20 minutes; `make bench BENCH_ARGS=--quick` runs small sizes in a few.
+# About 10 minutes; `make bench BENCH_ARGS=--quick` runs small sizes in a few.
 bench: $(VENV)/.installed-bench chromium wrk
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
