@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -208,3 +210,18 @@ def redis_available() -> str | None:
     except Exception as exc:  # any failure means: skip Redis, and say why
         return f"{type(exc).__name__}: {exc}".splitlines()[0]
     return None
+
+
+def run_alone(run: Callable[[bool, Path], dict], description: str, prefix: str) -> dict:
+    """Parse --quick and --work, run a benchmark in its scratch folder, and return its figures."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="small sizes, short runs")
+    parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix=prefix))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        return run(args.quick, work)
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)

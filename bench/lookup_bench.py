@@ -10,11 +10,8 @@ PostgreSQL, round after round, so each figure has its reference measured minutes
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import shutil
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -29,6 +26,7 @@ from common import PROJECT_DIR
 from common import REDIS_URL
 from common import Gunicorn
 from common import median
+from common import run_alone
 from common import postgres_available
 from common import pss_kib
 from common import redis_available
@@ -235,17 +233,7 @@ def run(quick: bool, work: Path, site_dir: Path | None = None,
 
 def main() -> None:
     """Run the orders benchmarks alone and print their figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, short runs")
-    parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
-    args = parser.parse_args()
-    work = args.work or Path(tempfile.mkdtemp(prefix="bench-orders-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        results = run(args.quick, work)
-    finally:
-        if args.work is None:
-            shutil.rmtree(work, ignore_errors=True)
+    results = run_alone(run, __doc__.splitlines()[0], "bench-orders-")
     for name, figures in results["throughput"]["summary"].items():
         print(f"{name:<22}{figures['rps']:>9,.0f} req/s  ratio {figures['ratio']:.2f}  "
               f"p99 {figures['p99_ms']:.1f} ms")

@@ -11,10 +11,8 @@ fallback, forced by blocking /api/search), served by the same gunicorn.
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import shutil
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -26,6 +24,7 @@ from common import CHROMIUM_ARGS
 from common import PROJECT_DIR
 from common import Gunicorn
 from common import median
+from common import run_alone
 from sitegen import generate
 from sitegen import page_count
 
@@ -231,17 +230,7 @@ def run(quick: bool, work: Path) -> dict[str, Any]:
 
 def main() -> None:
     """Run the site benchmarks alone and print their figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sites, few visitors")
-    parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
-    args = parser.parse_args()
-    work = args.work or Path(tempfile.mkdtemp(prefix="bench-site-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        results = run(args.quick, work)
-    finally:
-        if args.work is None:
-            shutil.rmtree(work, ignore_errors=True)
+    results = run_alone(run, __doc__.splitlines()[0], "bench-site-")
     browser = results["browser"]
     if "summary" in browser:
         print(f"ours/Material first query {browser['ratio']['first_ms']:.2f}, next query "
