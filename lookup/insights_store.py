@@ -24,7 +24,6 @@ from sqlalchemy import Text
 from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
@@ -34,8 +33,6 @@ from lookup.store import OrderStore
 
 MAX_PAGE = 300
 MAX_COMMENT = 500
-# Different from the order store's lock, so the two schemas never wait on each other.
-SCHEMA_LOCK_KEY = 20261109
 # Next-step counts are added up in memory and written in one transaction at most this often (or
 # after this many lookups), before any read of them in this process, and at exit: a lookup never
 # writes. A crash loses at most these few seconds of counts, which operator analytics can spare.
@@ -101,9 +98,7 @@ class InsightsStore:
             if self._schema_ready:
                 return
             with self.orders.write() as conn:
-                if self.engine.dialect.name == "postgresql":
-                    conn.execute(text(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_KEY})"))
-                self.metadata.create_all(conn)
+                self.orders.create_tables(conn, self.metadata)
             self._schema_ready = True
 
     def drop_schema(self) -> None:

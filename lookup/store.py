@@ -40,6 +40,8 @@ from lookup.orders import utc_key
 
 # Bump when the tables change, and add the step that upgrades an older store to `_upgrade`.
 SCHEMA_VERSION = 1
+# The PostgreSQL advisory lock that serialises CREATE TABLE between workers starting together.
+SCHEMA_LOCK_KEY = 20261102
 # Keys looked up per query when applying a batch; well under every driver's parameter limit.
 BATCH_SIZE = 500
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -149,14 +151,18 @@ class OrderStore:
                 self._schema_ready = True
                 return
             with self.write() as conn:
-                if self.engine.dialect.name == "postgresql":
-                    # Workers starting together would race on CREATE TABLE; one waits for the other.
-                    conn.execute(text("SELECT pg_advisory_xact_lock(20261102)"))
-                self.metadata.create_all(conn)
+                self.create_tables(conn, self.metadata)
                 version = conn.scalar(select(self.meta.c.value)
                                       .where(self.meta.c.name == "schema_version"))
                 self._upgrade(conn, int(version) if version else 0)
             self._schema_ready = True
+
+    def create_tables(self, conn: Connection, metadata: MetaData) -> None:
+        """Create metadata's missing tables in conn's transaction, one process at a time."""
+        if self.engine.dialect.name == "postgresql":
+            # Workers starting together would race on CREATE TABLE; one waits for the other.
+            conn.execute(text(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_KEY})"))
+        metadata.create_all(conn)
 
     def _schema_current(self) -> bool:
         """True when the tables exist at SCHEMA_VERSION already (checked without writing)."""
