@@ -1,4 +1,4 @@
-"""Working days: weekdays that are not public holidays in the seller's country."""
+"""Working days: days outside the weekend and the public holidays of the seller's country."""
 
 from __future__ import annotations
 
@@ -9,23 +9,31 @@ from functools import lru_cache
 import holidays
 
 
+# Where the package does not know the country: a Saturday-Sunday weekend and no holidays.
+DEFAULT_WEEKEND = frozenset({5, 6})
+
+
 @lru_cache(maxsize=64)
-def _holidays(country: str | None) -> holidays.HolidayBase | dict:
-    """The public holidays of a country, or none when the country is unknown to the package."""
+def _holidays(country: str | None) -> holidays.HolidayBase | None:
+    """The public holidays and weekend of a country, or None when the package does not know it."""
     if not country:
-        return {}
+        return None
     try:
         return holidays.country_holidays(country)
     except NotImplementedError:
-        return {}
+        return None
 
 
 # Pure functions of hashable arguments, asked the same questions on every lookup: cached.
 @lru_cache(maxsize=16384)
 def is_working_day(day: date, country: str | None) -> bool:
-    """True on a weekday that is not a public holiday in the country."""
-    # The holidays object fills in a year the first time a date of that year is looked up.
-    return day.weekday() < 5 and day not in _holidays(country)
+    """True on a day that is neither the country's weekend nor one of its public holidays."""
+    calendar = _holidays(country)
+    if calendar is None:
+        return day.weekday() not in DEFAULT_WEEKEND
+    # The package knows each country's weekend (Friday-Saturday in Saudi Arabia and Israel);
+    # it fills in a year the first time a date of that year is looked up.
+    return calendar.is_working_day(day)
 
 
 @lru_cache(maxsize=16384)
