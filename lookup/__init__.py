@@ -25,8 +25,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         CONTACT_SELLER_URL="https://marketplace.example/orders/{order_number}/contact",
         SUPPORT_URL="/sellers/contact/#contact-support",
         LOOKUP_MAX_BYTES=4 * 1024,
-        # Failed lookups a client (and an order number) may make; `off` only for benchmarks.
-        LOOKUP_RATE_LIMIT="10/minute",
+        # Failed lookups one client (an address, or an IPv6 /64) may make; `off` only for
+        # benchmarks. See lookup/limits.py.
+        LOOKUP_RATE_LIMIT="10/minute;100/day",
+        # Failed lookups on one order number or one email, from all clients, before it counts
+        # as under attack: from then on, a client that has missed on it is refused on it.
+        LOOKUP_TARGET_RATE_LIMIT="20/hour",
         RATELIMIT_STORAGE_URL="memory://",
         # How many reverse proxies in front of the service may set X-Forwarded-For.
         TRUSTED_PROXIES=0,
@@ -40,6 +44,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_prefixed_env("HELPCENTER", loads=str)
     else:
         app.config.from_mapping(test_config)
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        # No request body is ever read past the largest any endpoint takes; each endpoint
+        # caps its own lower (a lookup at LOOKUP_MAX_BYTES).
+        app.config["MAX_CONTENT_LENGTH"] = max(int(app.config["LOOKUP_MAX_BYTES"]),
+                                               int(app.config["WEBHOOK_MAX_BYTES"]))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     from lookup import logs
 

@@ -17,7 +17,7 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import UnsupportedMediaType
 
-from lookup.limits import limit_failed_lookups
+from lookup.limits import LookupAttempt
 from lookup.orders import MAX_EMAIL
 from lookup.orders import MAX_ORDER_NUMBER
 from lookup.orders import normalize_order_number
@@ -89,7 +89,6 @@ def text_field(body: dict[str, Any], name: str, limit: int) -> str:
 
 
 @bp.post("/orders/lookup")
-@limit_failed_lookups
 def lookup() -> Response:
     """Look up an order by number and email (both in the body, never in the URL)."""
 
@@ -104,12 +103,15 @@ def lookup() -> Response:
     if not normalize_order_number(order_number):
         raise BadRequest("order_number: required, a non-empty string.")
     email = text_field(body, "email", MAX_EMAIL)
+    attempt = LookupAttempt(order_number, email)
+    attempt.check()
     answer = lookup_order(order_number, email)
     # The outcome only: never the email, so never an order number with its email.
     log.info("order lookup", extra={"event": "lookup", "outcome": "miss" if answer is None
                                     else "found"})
     if answer is None:
-        # Only this miss counts against the failed-lookup limits (see lookup/limits.py).
+        # Only a miss counts against the failed-lookup limits (see lookup/limits.py).
+        attempt.failed()
         raise NotFound(LOOKUP_MISS)
     return jsonify(answer)
 

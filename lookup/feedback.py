@@ -94,10 +94,14 @@ def site_has_page(page: str) -> bool:
     site_dir = Path(current_app.config["SITE_DIR"]).resolve()
     if not (site_dir / "index.html").is_file():
         return True
-    target = (site_dir / page.lstrip("/")).resolve()
-    if page.endswith("/"):
-        target = target / "index.html"
-    return target.is_relative_to(site_dir) and target.is_file()
+    try:
+        target = (site_dir / page.lstrip("/")).resolve()
+        if page.endswith("/"):
+            target = target / "index.html"
+        return target.is_relative_to(site_dir) and target.is_file()
+    except OSError:
+        # A name the file system refuses (a segment over 255 bytes): not a page of the site.
+        return False
 
 
 def page_field(body: dict[str, Any]) -> str:

@@ -1,11 +1,28 @@
-"""Rate limits on failed order lookups: per client and per order number, so guessing is slow."""
+"""Limits on failed order lookups: guessing stays slow, and nobody else's guesses lock a buyer out.
+
+Three things are counted, only ever on a miss (a buyer who finds their order is never slowed):
+
+- each **client** (an IPv4 address, or an IPv6 /64, which one household or server usually has
+  whole) may miss `LOOKUP_RATE_LIMIT` times, e.g. 10 a minute and 100 a day; past that every
+  lookup it makes is refused until the window ends;
+- each **order number** and each **email** is a target. When one attracts more misses than
+  `LOOKUP_TARGET_RATE_LIMIT` (from all clients together), it is under attack: a client that has
+  already missed on it within the window is refused on it, and the event is logged once (with no
+  order number or email in the line). A client that has not missed on it, such as the buyer it
+  belongs to, is still answered.
+
+The counters are sliding windows in the storage the app names (memory, or Redis to share them);
+each miss increments them atomically and a miss that goes past the allowance is answered 429
+rather than 404, so requests arriving together cannot overshoot it.
+"""
 
 from __future__ import annotations
 
-import functools
+import hashlib
+import ipaddress
+import logging
 import time
-from collections.abc import Callable
-from collections.abc import Mapping
+from dataclasses import dataclass
 
 from flask import Flask
 from flask import Response
@@ -13,116 +30,234 @@ from flask import current_app
 from flask import request
 from flask_limiter import Limiter
 from flask_limiter import RateLimitExceeded
+from limits import RateLimitItem
+from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.storage import Storage
+from limits.storage import storage_from_string
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lookup.errors import render_error
 from lookup.orders import normalize_order_number
 
-# Longer order numbers are refused anyway; the counter key never needs more.
-MAX_KEY_CHARS = 100
+log = logging.getLogger(__name__)
+
+EXTENSION = "failed_lookups"
 
 
 def client_address() -> str:
-    """The client's address from the real connection (ProxyFix rewrites it for trusted proxies)."""
-    return request.remote_addr or "unknown"
-
-
-def order_number_key() -> str:
-    """The normalised order number being looked up (JSON body or form), so one order cannot be
-    brute-forced from many addresses."""
-    try:
-        body = request.get_json(silent=True) if request.is_json else request.form
-    except RecursionError:
-        # Nested too deep to parse: the view answers 400; the key must not crash first.
-        body = None
-    number = body.get("order_number") if isinstance(body, Mapping) else None
-    key = normalize_order_number(number) if isinstance(number, str) else ""
-    # Bounded and always encodable (JSON can carry unpaired surrogates), so Redis can store it.
-    return "order:" + key[:MAX_KEY_CHARS].encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def lookup_rate() -> str:
-    """The configured allowance of failed lookups, e.g. `10/minute`."""
-    if limits_off():
-        # Exempt anyway (exempt_when); a parsable rate keeps Flask-Limiter from logging an
-        # error on every request.
-        return "1000000/second"
-    return current_app.config["LOOKUP_RATE_LIMIT"]
+    """The client: its address (ProxyFix rewrites it for trusted proxies); an IPv6 /64 as one."""
+    address = request.remote_addr or "unknown"
+    if ":" in address:
+        try:
+            return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+        except ValueError:
+            return address
+    return address
 
 
 def limits_off() -> bool:
-    """True when limits are switched off (only for benchmarks)."""
-    return current_app.config["LOOKUP_RATE_LIMIT"].strip().lower() == "off"
+    """True when failed-lookup limits are switched off (only for benchmarks)."""
+    return str(current_app.config["LOOKUP_RATE_LIMIT"]).strip().lower() == "off"
 
 
-def failed_lookup(response: Response) -> bool:
-    """Only misses count: a buyer who finds their order is never slowed down."""
-    return response.status_code == 404
+def _digest(kind: str, value: str) -> str:
+    """A counter key for an order number or email that does not spell it out in the storage."""
+    return kind + ":" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Window:
+    """One allowance as a sliding window, e.g. `10/minute`: the count of the current fixed
+    window plus the previous one's, weighted by how much of it still overlaps the last minute.
+
+    A plain fixed window forgets everything at its boundary (ten misses at 11:59:59 and ten at
+    12:00:00); the weighted previous window does not.
+    """
+
+    limit: RateLimitItem
+    now: float
+
+    @property
+    def seconds(self) -> int:
+        """The window's length."""
+        return self.limit.get_expiry()
+
+    @property
+    def elapsed(self) -> float:
+        """How far into the current fixed window we are, in seconds."""
+        return self.now % self.seconds
+
+    def key(self, name: str, back: int = 0) -> str:
+        """The counter's key for the current fixed window (or one `back` windows before)."""
+        index = int(self.now // self.seconds) - back
+        return f"{name}:{self.limit.amount}/{self.seconds}:{index}"
+
+    def count(self, current: int, previous: int) -> float:
+        """The sliding count from the two fixed windows' counts."""
+        return current + previous * (1 - self.elapsed / self.seconds)
+
+    def retry_after(self, current: int, previous: int) -> int:
+        """Seconds until the sliding count falls below the allowance again."""
+        amount, seconds, elapsed = self.limit.amount, self.seconds, self.elapsed
+        if current >= amount:
+            # The current window must end, and then its count must fade enough.
+            wait = (seconds - elapsed) + seconds * (1 - amount / current)
+        else:
+            wait = seconds * (1 - (amount - current) / previous) - elapsed if previous else 0
+        return max(1, int(wait) + 1)
+
+
+class FailureCounts:
+    """The counters, in the configured storage; in memory when that storage cannot be reached."""
+
+    def __init__(self, uri: str, prefix: str) -> None:
+        self.storage: Storage = storage_from_string(uri)
+        self.fallback = MemoryStorage()
+        self.prefix = f"{prefix}failed-lookups:"
+
+    def _call(self, method: str, *args):
+        try:
+            return getattr(self.storage, method)(*args)
+        except Exception as exc:  # the storage is away (Redis down): keep limiting, in memory
+            log.warning("rate-limit storage unreachable, counting in memory: %s",
+                        type(exc).__name__)
+            return getattr(self.fallback, method)(*args)
+
+    def get(self, key: str) -> int:
+        """The count under a key (0 when none)."""
+        return int(self._call("get", self.prefix + key) or 0)
+
+    def incr(self, key: str, seconds: int) -> int:
+        """Add one to a key kept for two windows (it is the previous window for one more);
+        the new count."""
+        return int(self._call("incr", self.prefix + key, 2 * seconds))
+
+    def over(self, window: Window, name: str, current: int | None = None) -> int | None:
+        """Seconds to wait when the sliding count under `name` has reached the allowance, else
+        None. `current` is the current window's count when the caller has just read it."""
+        if current is None:
+            current = self.get(window.key(name))
+        previous = self.get(window.key(name, back=1))
+        if window.count(current, previous) < window.limit.amount:
+            return None
+        return window.retry_after(current, previous)
+
+
+def _allowances(setting: str) -> list[RateLimitItem]:
+    """The allowances a setting names, e.g. `10/minute;100/day`."""
+    return parse_many(str(setting))
+
+
+def _counts() -> FailureCounts:
+    return current_app.extensions[EXTENSION]
+
+
+def refused(seconds: int) -> TooManyRequests:
+    """The 429 every refused lookup gets, saying when to try again."""
+    return TooManyRequests(description=f"Too many attempts. Try again in {seconds} seconds.",
+                           retry_after=seconds)
+
+
+class LookupAttempt:
+    """One lookup's place in the counts: checked before the store is asked, counted on a miss."""
+
+    def __init__(self, order_number: str, email: str) -> None:
+        self.off = limits_off()
+        now = time.time()
+        config = current_app.config
+        self.client = "client:" + client_address()
+        self.client_windows = [] if self.off else [
+            Window(limit, now) for limit in _allowances(config["LOOKUP_RATE_LIMIT"])]
+        self.target_windows = [] if self.off else [
+            Window(limit, now) for limit in _allowances(config["LOOKUP_TARGET_RATE_LIMIT"])]
+        self.targets = {
+            "order": _digest("order", normalize_order_number(order_number)),
+            "email": _digest("email", email.strip().lower()),
+        }
+
+    def check(self) -> None:
+        """Refuse (429) a client past its allowance, or one that keeps missing on a target
+        under attack."""
+        counts = _counts()
+        for window in self.client_windows:
+            wait = counts.over(window, self.client)
+            if wait:
+                raise refused(wait)
+        for target in self.targets.values():
+            for window in self.target_windows:
+                # Cheapest first: most clients have never missed on this target.
+                if not counts.get(window.key(f"{target}|{self.client}")):
+                    continue
+                wait = counts.over(window, target)
+                if wait:
+                    raise refused(wait)
+
+    def failed(self) -> None:
+        """Count a miss; refuse it (429) when it takes the client past its allowance.
+
+        Each increment is atomic, so of many misses arriving together only as many as the
+        allowance leaves are answered 404.
+        """
+        counts = _counts()
+        waits = []
+        for window in self.client_windows:
+            current = counts.incr(window.key(self.client), window.seconds)
+            previous = counts.get(window.key(self.client, back=1))
+            if window.count(current, previous) > window.limit.amount:
+                waits.append(window.retry_after(current, previous))
+        for kind, target in self.targets.items():
+            for window in self.target_windows:
+                counts.incr(window.key(f"{target}|{self.client}"), window.seconds)
+                total = counts.incr(window.key(target), window.seconds)
+                if total == window.limit.amount + 1:
+                    # Once per window: the operator sees an attack without learning the target.
+                    log.warning("many failed lookups for one %s", kind, extra={
+                        "event": "lookup_target_under_attack", "target": kind,
+                        "failures": total, "window_seconds": window.seconds})
+        if waits:
+            raise refused(max(waits))
+
+
+# Every other limit (votes, clicks, searches, operator tokens) is Flask-Limiter's, per client.
+# No X-RateLimit headers: they would make one answer look different from the next.
+limiter = Limiter(key_func=client_address, headers_enabled=False, in_memory_fallback_enabled=True)
 
 
 def retry_after() -> int:
-    """Seconds until the limit this request breached lets the client try again."""
+    """Seconds until the Flask-Limiter limit this request breached lets the client try again."""
     breached = limiter.current_limit
     return max(1, breached.reset_at - int(time.time())) if breached else 60
 
 
 def refuse(exc: RateLimitExceeded) -> Response:
-    """Answer a breached limit with 429 and when to try again, in the one error shape."""
-    seconds = retry_after()
-    return render_error(TooManyRequests(
-        description=f"Too many attempts. Try again in {seconds} seconds.",
-        retry_after=seconds,
-    ))
+    """Answer a breached Flask-Limiter limit with the same 429 as a refused lookup."""
+    return render_error(refused(retry_after()))
 
 
-# Counters live in the storage the app's config names (memory, or Redis to share them). No
-# X-RateLimit headers: they would make a miss look different from one request to the next.
-limiter = Limiter(key_func=client_address, headers_enabled=False, in_memory_fallback_enabled=True)
+class LimitWithoutKey(logging.Filter):
+    """Flask-Limiter's "limit exceeded" line names the key (an address); keep only the limit."""
 
-
-def limit_failed_lookups(view: Callable) -> Callable:
-    """Decorate a lookup view with the per-client and per-order-number limits.
-
-    The limits are shared by name, so the API and the no-JavaScript page draw on one allowance.
-    """
-    limited = view
-    for key_func in (client_address, order_number_key):
-        limited = limiter.shared_limit(
-            lookup_rate, scope=f"failed-lookups:{key_func.__name__}", key_func=key_func,
-            deduct_when=failed_lookup, exempt_when=limits_off,
-        )(limited)
-
-    @functools.wraps(view)
-    def lookup_view(*args, **kwargs):
-        # Limits off (benchmarks only): exempt anyway, so skip the limiter's bookkeeping.
-        if limits_off():
-            return view(*args, **kwargs)
-        return limited(*args, **kwargs)
-
-    # Marks the view for `lookup_limits_off`, which skips the limiter's before-request check too.
-    setattr(lookup_view, LOOKUP_VIEW_MARK, True)
-    return lookup_view
-
-
-LOOKUP_VIEW_MARK = "_helpcenter_failed_lookup_limits"
-
-
-@limiter.request_filter
-def lookup_limits_off() -> bool:
-    """A lookup while its limits are off: the limiter skips the request outright (benchmarks).
-
-    Only the lookup views: every other limit (feedback, clicks, operator tokens) still applies.
-    """
-    view = current_app.view_functions.get(request.endpoint or "")
-    return view is not None and getattr(view, LOOKUP_VIEW_MARK, False) and limits_off()
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the line in place; never drop it."""
+        if isinstance(record.args, tuple) and len(record.args) == 3 and "exceeded" in str(
+                record.msg):
+            record.msg, record.args = "rate limit %s exceeded at endpoint %s", (
+                record.args[0], record.args[2])
+        return True
 
 
 def init_app(app: Flask) -> None:
-    """Bind the limiter to the app's storage and trust only the configured number of proxies."""
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("RATELIMIT_STORAGE_URL", "memory://"))
+    """Bind the counters to the app's storage and trust only the configured number of proxies."""
+    uri = app.config.get("RATELIMIT_STORAGE_URL", "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", uri)
+    app.extensions[EXTENSION] = FailureCounts(uri, app.config.get("RATELIMIT_KEY_PREFIX", ""))
     proxies = int(app.config.get("TRUSTED_PROXIES", 0) or 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
     limiter.init_app(app)
+    limiter_log = logging.getLogger("flask-limiter")
+    if not any(isinstance(f, LimitWithoutKey) for f in limiter_log.filters):
+        limiter_log.addFilter(LimitWithoutKey())
     app.register_error_handler(RateLimitExceeded, refuse)

@@ -12,8 +12,12 @@ from datetime import datetime
 from typing import IO
 from typing import Any
 
-# Any email-looking text, wherever it hides (a message, an argument, a traceback).
-EMAIL = re.compile(r"[^\s@'\"<>()\[\],;:]+@[^\s@'\"<>()\[\],;:]+")
+# Any email-looking text, wherever it hides (a message, an argument, a traceback), with a
+# fullwidth at sign too. The look-behind lets a match start only where a run of address
+# characters starts, so a long run without an at sign costs one pass, not one pass per character.
+AT = "@\uff20\ufe6b"
+ADDRESS_CHAR = rf"[^\s{AT}'\"<>()\[\],;:]"
+EMAIL = re.compile(rf"(?<!{ADDRESS_CHAR}){ADDRESS_CHAR}+[{AT}]{ADDRESS_CHAR}+")
 # SQLAlchemy quotes a failed statement's parameters (order number and email together) in its
 # messages: they never reach a log.
 SQL_PARAMETERS = re.compile(r"\[parameters: .*?\]\s*(?=\n|\(Background|$)", re.S)

@@ -206,18 +206,22 @@ def lookup_form():
 
 
 @bp.post("/order-status/lookup")
-@limits.limit_failed_lookups
 def lookup_page():
     """Look the order up from the posted form and render the answer or what went wrong."""
-    request.max_content_length = current_app.config["LOOKUP_MAX_BYTES"]
+    # Before anything reads the body: an over-size form is refused unread (413).
+    request.max_content_length = int(current_app.config["LOOKUP_MAX_BYTES"])
     order_number = request.form.get("order_number", "").strip()
     email = request.form.get("email", "").strip()
     form = {"order_number": order_number, "email": email}
     problem = form_problem(order_number, email)
     if problem:
         return render("invalid", 400, form=form, detail=problem)
+    # The API and this page draw on the same counts (see lookup/limits.py).
+    attempt = limits.LookupAttempt(order_number, email)
+    attempt.check()
     answer = service.lookup_order(order_number, email, date.today())
     if answer is None:
+        attempt.failed()
         return render("not_found", 404, form=form)
     return render("answer", 200, form=form, answer=answer)
 
@@ -230,7 +234,8 @@ def http_problem(exc: HTTPException) -> Response:
     """Errors on this page render as this page: too many tries, bad input, the service away."""
     status = exc.code or 500
     if status == 429:
-        retry = limits.retry_after()
+        retry = getattr(exc, "retry_after", None)
+        retry = retry if isinstance(retry, int) else limits.retry_after()
         response = render("limited", 429, retry_after=retry)
         response.headers["Retry-After"] = str(retry)
         return response

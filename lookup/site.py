@@ -18,6 +18,14 @@ from lookup.security import inline_script_hashes
 bp = Blueprint("site", __name__)
 
 
+def _is_dir(path: Path) -> bool:
+    """True for a folder; False for anything the file system cannot even name (too long...)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 @bp.get("/", defaults={"path": ""})
 @bp.get("/<path:path>")
 def page(path: str):
@@ -27,7 +35,7 @@ def page(path: str):
         abort(503, description="The help center site is not built yet: run `helpcenter build`.")
     if path == "" or path.endswith("/"):
         path += "index.html"
-    elif (site_dir / path).is_dir():
+    elif _is_dir(site_dir / path):
         # Relative links inside the page need the trailing slash.
         return redirect(request.path + "/", code=308)
     try:

@@ -8,7 +8,6 @@ from functools import lru_cache
 
 import holidays
 
-
 # Where the package does not know the country: a Saturday-Sunday weekend and no holidays.
 DEFAULT_WEEKEND = frozenset({5, 6})
 

@@ -26,9 +26,10 @@ def make_app(tmp_path, **config):
     return app
 
 
-def miss(client, number: str = "NOPE-1", address: str = "10.0.0.1", **headers):
+def miss(client, number: str = "NOPE-1", address: str = "10.0.0.1",
+         email: str = "guess@example.com", **headers):
     """One failed lookup from a client address."""
-    return client.post(LOOKUP, json={"order_number": number, "email": "guess@example.com"},
+    return client.post(LOOKUP, json={"order_number": number, "email": email},
                        environ_base={"REMOTE_ADDR": address}, headers=headers)
 
 
@@ -67,13 +68,16 @@ def test_successful_lookups_do_not_count(tmp_path):
     assert miss(client).status_code == 404
 
 
-def test_one_order_number_is_limited_across_clients(tmp_path):
-    """Guessing the email of one order from many addresses is limited by the order number."""
-    client = make_app(tmp_path).test_client()
-    for index in range(3):
-        assert miss(client, "#demo-1011 ", address=f"10.0.1.{index}").status_code == 404
-    assert miss(client, "DEMO-1011", address="10.0.2.1").status_code == 429
-    assert miss(client, "OTHER-1", address="10.0.2.1").status_code == 404, "other orders unaffected"
+def test_an_order_under_attack_refuses_its_guessers_not_its_owner(tmp_path):
+    """Past the target allowance, clients that missed on an order are refused on it; the owner,
+    from another address, is answered."""
+    client = make_app(tmp_path, LOOKUP_TARGET_RATE_LIMIT="3/hour").test_client()
+    for index in range(4):
+        assert miss(client, "#demo-1011 ", address=f"10.0.1.{index}",
+                    email=f"guess{index}@example.com").status_code == 404
+    assert miss(client, "DEMO-1011", address="10.0.1.0").status_code == 429
+    assert miss(client, "OTHER-1", address="10.0.1.0").status_code == 404, "other orders unaffected"
+    assert hit(client, address="10.0.3.1").status_code == 200
 
 
 def test_forged_forwarded_for_changes_nothing(tmp_path):
