@@ -82,7 +82,11 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
         if demo.ensure_demo_store():
             click.echo("Created the demo order store (see the README for orders to try).")
     click.echo(f"Help center on http://{host}:{port}/ (Ctrl+C to stop)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="helpcenter")
+    # waitress drops X-Forwarded-For from peers it was not told to trust; the app's ProxyFix
+    # (HELPCENTER_TRUSTED_PROXIES) decides how much of it to believe, as under gunicorn.
+    behind_proxy = int(app.config.get("TRUSTED_PROXIES", 0) or 0) > 0
+    waitress.serve(app, host=host, port=port, threads=threads, ident="helpcenter",
+                   clear_untrusted_proxy_headers=not behind_proxy)
 
 
 
