@@ -170,7 +170,11 @@ def client(port: int, deadline: float, tally: Tally, orders: list[tuple[str, str
     sequence = 0
     while time.monotonic() < deadline:
         kind = rng.choices(kinds, weights)[0]
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        # Each request is another buyer, as the proxy in front of the service reports it: the
+        # production limits stay on and count every buyer apart.
+        buyer = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        headers = {"Content-Type": "application/json", "Accept": "application/json",
+                   "X-Forwarded-For": buyer}
         body: bytes | None = None
         if kind == "lookup_hit":
             number, email = rng.choice(orders)
@@ -221,7 +225,7 @@ def run(database: str, args: argparse.Namespace) -> dict[str, Any]:
     log_path = work / "server.log"
     env = {**os.environ,
            "HELPCENTER_DATABASE_URL": url, "HELPCENTER_DATABASE_TABLE_PREFIX": prefix,
-           "HELPCENTER_WEBHOOK_SECRET": SECRET, "HELPCENTER_LOOKUP_RATE_LIMIT": "off",
+           "HELPCENTER_WEBHOOK_SECRET": SECRET, "HELPCENTER_TRUSTED_PROXIES": "1",
            "HELPCENTER_SITE_DIR": str(site), "HELPCENTER_SEARCH_INDEX_DIR": str(index),
            "HELPCENTER_SEARCH_MISSES_FILE": str(work / "search-misses.sqlite3")}
     command = [str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers),

@@ -35,6 +35,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # How many reverse proxies in front of the service may set X-Forwarded-For.
         TRUSTED_PROXIES=0,
         WEBHOOK_MAX_BYTES=1024 * 1024,
+        # Help-bar searches one client may make (the bar asks as the buyer types).
+        SEARCH_RATE_LIMIT="300/minute",
+        # Days of search counts kept for the operator report.
+        SEARCH_KEEP_DAYS=180,
         LOG_LEVEL="INFO",
         # Seconds a SQLite connection waits for another writer before giving up (503).
         DATABASE_BUSY_TIMEOUT=10,
@@ -87,5 +91,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from lookup import operator_page
 
     insights.init_app(app)
+    operator_page.check_token_setting(app.config["OPERATOR_TOKEN"])
     app.register_blueprint(operator_page.bp)
     return app

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
@@ -26,6 +27,7 @@ from lookup import insights
 from lookup import report
 from lookup.db import get_store
 from lookup.search_api import misses_file
+from search.misses import prune as prune_searches
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
@@ -143,13 +145,21 @@ def demo_command(ctx: click.Context, list_only: bool) -> None:
 @click.option("--limit", type=click.IntRange(1, 1000), default=report.DEFAULT_LIMIT,
               show_default=True, help="Rows per section.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for other tools.")
+@click.option("--prune", is_flag=True,
+              help="Only delete search counts older than HELPCENTER_SEARCH_KEEP_DAYS.")
 @click.pass_context
 def report_command(ctx: click.Context, since: datetime | None, days: int | None, limit: int,
-                   as_json: bool) -> None:
+                   as_json: bool, prune: bool) -> None:
     """Unhelpful articles, top and zero-result searches and next steps shown, for a period."""
     if since is not None and days is not None:
         raise click.UsageError("give --since or --days, not both")
     app = ctx.obj.load_app()
+    if prune:
+        keep = int(app.config["SEARCH_KEEP_DAYS"])
+        with app.app_context():
+            gone = prune_searches(misses_file(), insights.today() - timedelta(days=keep))
+        click.echo(f"Deleted {gone} search counts older than {keep} days.")
+        return
     with app.app_context():
         first, last = report.period(since.date() if since else None, days, insights.today())
         data = report.build_report(insights.get_insights(), misses_file(), first, last, limit)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask
 from flask import Response
 from flask import current_app
@@ -26,6 +28,27 @@ def allowed_origins() -> frozenset[str]:
 def allowed(origin: str | None) -> bool:
     """True when this exact origin is on the allowlist."""
     return bool(origin) and origin in allowed_origins()
+
+
+def origin_of(url: str) -> str:
+    """The `scheme://host[:port]` of a URL, or "" when it has none."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def cross_site_form() -> bool:
+    """True when a form post comes from a page of another site (a forged request).
+
+    Browsers send Origin with every POST (Referer as well, unless told not to); a post that
+    carries neither comes from a client that is no browser, which no other site can drive.
+    """
+    origin = request.headers.get("Origin")
+    if origin is None:
+        origin = origin_of(request.headers.get("Referer", "")) or None
+    if origin is None:
+        return False
+    own = request.host_url.rstrip("/")
+    return origin.rstrip("/") != own and not allowed(origin)
 
 
 def is_preflight() -> bool:

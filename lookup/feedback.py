@@ -26,6 +26,7 @@ from lookup.insights import today
 from lookup.insights_store import MAX_COMMENT
 from lookup.insights_store import MAX_PAGE
 from lookup.limits import limiter
+from lookup.personal import scrub
 from lookup.search_api import misses_file
 from search.misses import MAX_STORED_CHARS
 from search.misses import record_click
@@ -41,9 +42,6 @@ SEGMENT = r"[^\s?#\\/\x00-\x1f\x7f]+"
 PAGE_PATH = re.compile(rf"^/(?:{SEGMENT}/)*(?:{SEGMENT}\.html)?$")
 # Tabs and line breaks are blanks (collapsed); other control characters are refused.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# A comment is the buyer's words about the page; what looks like contact details is dropped.
-EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
-LONG_NUMBER = re.compile(r"\+?\d[\d ()./-]{7,}\d")
 
 
 def _rate(name: str) -> str:
@@ -120,12 +118,10 @@ def page_field(body: dict[str, Any]) -> str:
 
 
 def comment_field(body: dict[str, Any], *, required: bool) -> str | None:
-    """An optional short comment, with anything that looks like an email or phone number removed."""
+    """An optional short comment, with anything that looks like an email, phone or order number
+    removed: it is the buyer's words about the page, not about them."""
     comment = text(body, "comment", MAX_COMMENT, required=required)
-    if comment is None:
-        return None
-    comment = LONG_NUMBER.sub("[number]", EMAIL.sub("[email]", comment))
-    return comment
+    return None if comment is None else scrub(comment)
 
 
 # The vote and its comment draw on one allowance per client.
@@ -179,7 +175,7 @@ def search_click() -> Response:
     query = text(body, "query", MAX_STORED_CHARS)
     assert query is not None
     try:
-        counted = record_click(misses_file(), query, today())
+        counted = record_click(misses_file(), scrub(query), today())
     except (OSError, sqlite3.Error):
         log.warning("could not count a search click", exc_info=True)
         counted = False

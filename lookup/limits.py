@@ -255,7 +255,7 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = FailureCounts(uri, app.config.get("RATELIMIT_KEY_PREFIX", ""))
     proxies = int(app.config.get("TRUSTED_PROXIES", 0) or 0)
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     limiter.init_app(app)
     limiter_log = logging.getLogger("flask-limiter")
     if not any(isinstance(f, LimitWithoutKey) for f in limiter_log.filters):

@@ -12,16 +12,11 @@ from datetime import datetime
 from typing import IO
 from typing import Any
 
-# Any email-looking text, wherever it hides (a message, an argument, a traceback), with a
-# fullwidth at sign too. The look-behind lets a match start only where a run of address
-# characters starts, so a long run without an at sign costs one pass, not one pass per character.
-AT = "@\uff20\ufe6b"
-ADDRESS_CHAR = rf"[^\s{AT}'\"<>()\[\],;:]"
-EMAIL = re.compile(rf"(?<!{ADDRESS_CHAR}){ADDRESS_CHAR}+[{AT}]{ADDRESS_CHAR}+")
+from lookup.personal import redact_emails
+
 # SQLAlchemy quotes a failed statement's parameters (order number and email together) in its
 # messages: they never reach a log.
 SQL_PARAMETERS = re.compile(r"\[parameters: .*?\]\s*(?=\n|\(Background|$)", re.S)
-REDACTED_EMAIL = "<email>"
 # The attributes every LogRecord has; anything else was passed with `extra=` and is a field.
 STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message", "asctime", "taskName"}
@@ -30,7 +25,7 @@ HANDLER_NAME = "helpcenter-json"
 
 def redact(text: str) -> str:
     """The text with emails and SQL parameters replaced."""
-    return EMAIL.sub(REDACTED_EMAIL, SQL_PARAMETERS.sub("[parameters: redacted]", text))
+    return redact_emails(SQL_PARAMETERS.sub("[parameters: redacted]", text))
 
 
 def _field(value: Any) -> Any:

@@ -425,6 +425,7 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {
                     "200": _json("Matching article sections, best first.", "SearchAnswer"),
                     "400": _error("Bad query parameters."),
+                    "429": _error("Too many searches from this client; see Retry-After."),
                     "503": _error("The search index is unavailable."),
                 },
             }},

@@ -11,8 +11,10 @@ from flask import Response
 from flask import current_app
 from flask import render_template
 from flask import request
+from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import NotFound
 
+from lookup.cors import cross_site_form
 from lookup.insights import get_insights
 from lookup.insights import today
 from lookup.limits import limiter
@@ -24,6 +26,16 @@ from lookup.search_api import misses_file
 bp = Blueprint("operator_page", __name__, url_prefix="/operator")
 
 MAX_DAYS = 366
+# A token shorter than this is refused at start-up: it could be guessed within the limits.
+MIN_TOKEN_CHARS = 32
+
+
+def check_token_setting(token: object) -> None:
+    """Refuse to start with an operator token too short to be safe (none at all is fine)."""
+    if isinstance(token, str) and token.strip() and len(token.strip()) < MIN_TOKEN_CHARS:
+        raise RuntimeError(
+            f"HELPCENTER_OPERATOR_TOKEN must be at least {MIN_TOKEN_CHARS} characters; make one "
+            "with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
 
 
 def configured_token() -> str:
@@ -83,8 +95,9 @@ def page(template: str, status: int, **context: Any) -> Response:
 
 
 def failed_login(response: Response) -> bool:
-    """Only wrong tokens count against the operator's allowance."""
-    return response.status_code == 401
+    """Only wrong tokens actually sent count against the operator's allowance: a plain GET of
+    the form (or an image pointing at it from another page) costs nothing."""
+    return response.status_code == 401 and bool(presented_token())
 
 
 @bp.route("/report", methods=["GET", "POST"])
@@ -92,6 +105,9 @@ def failed_login(response: Response) -> bool:
 def report() -> Response:
     """The report for the token holder; the login form for anyone else (401)."""
     expected = configured_token()
+    if request.method == "POST" and cross_site_form():
+        # Another site must not spend the operator's allowance with wrong tokens.
+        raise Forbidden("The operator form can only be sent from this site.")
     if not authorised(expected):
         tried = bool(presented_token())
         response = page("operator_login.html", 401, default_days=DEFAULT_DAYS,

@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from lookup import limits
 from lookup import service
 from lookup.cors import allowed
+from lookup.cors import cross_site_form
 from lookup.orders import MAX_EMAIL
 from lookup.orders import MAX_ORDER_NUMBER
 from lookup.orders import normalize_order_number
@@ -61,7 +62,9 @@ VERBS = {
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)(?:T(\d\d):(\d\d))?")
-SAFE_URL = re.compile(r"^(https?:|mailto:|/|#)", re.I)
+# The web, mail, and paths of this site; never `//host` or `/\host`, which browsers read as
+# another site.
+SAFE_URL = re.compile(r"^(https?://|mailto:|/(?![/\\])|#)", re.I)
 
 
 def stages(code: str | None, shipped: bool = False) -> list[dict[str, str]]:
@@ -208,6 +211,10 @@ def lookup_form():
 @bp.post("/order-status/lookup")
 def lookup_page():
     """Look the order up from the posted form and render the answer or what went wrong."""
+    if cross_site_form():
+        # Another site's page must not spend this visitor's allowance (nor learn the answer).
+        return render("invalid", 403, form={},
+                      detail="This form can only be sent from the help center's own pages.")
     # Before anything reads the body: an over-size form is refused unread (413).
     request.max_content_length = int(current_app.config["LOOKUP_MAX_BYTES"])
     order_number = request.form.get("order_number", "").strip()

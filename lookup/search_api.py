@@ -19,6 +19,8 @@ from flask.cli import with_appcontext
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import ServiceUnavailable
 
+from lookup.limits import limiter
+from lookup.personal import scrub
 from search import IndexUnavailable
 from search import SearchIndex
 from search import open_index
@@ -108,7 +110,16 @@ def _limit() -> int:
     return max(1, min(value, MAX_LIMIT))
 
 
+def _search_rate() -> str:
+    return current_app.config["SEARCH_RATE_LIMIT"]
+
+
+def _search_limit_off() -> bool:
+    return str(current_app.config["SEARCH_RATE_LIMIT"]).strip().lower() == "off"
+
+
 @bp.get("/search")
+@limiter.limit(_search_rate, scope="search", exempt_when=_search_limit_off)
 def search() -> dict[str, Any]:
     """Answer `q` with the best sections: {"query", "results": [...], "suggestion"?}."""
     limit = _limit()
@@ -121,7 +132,9 @@ def search() -> dict[str, Any]:
         raise ServiceUnavailable(description=UNAVAILABLE) from exc
     if query.strip():
         try:
-            record_search(misses_file(), answer["query"], len(answer["results"]))
+            # Never what identifies a buyer: emails, phones and order numbers are scrubbed.
+            record_search(misses_file(), scrub(answer["query"]), len(answer["results"]),
+                          keep_days=int(current_app.config["SEARCH_KEEP_DAYS"]))
         except (OSError, sqlite3.Error):
             # Counting is for the operator; the buyer's answer must not depend on it.
             log.warning("could not count a search", exc_info=True)

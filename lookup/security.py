@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask import Response
+from flask import request
 
 # Material's pages carry a few small inline scripts (palette, scope); they are allowed by hash,
 # never with 'unsafe-inline'. The JSON config tags are data, not scripts, so they need no hash.
@@ -58,9 +59,20 @@ def inline_script_hashes(path: Path) -> tuple[str, ...]:
         return ()
 
 
+# The help center needs no camera, microphone, location, payment or other powerful feature.
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "accelerometer", "camera", "geolocation", "gyroscope", "magnetometer", "microphone",
+    "payment", "usb", "interest-cohort", "browsing-topics"))
+# A year of HTTPS only, sent only over HTTPS (over plain HTTP browsers ignore it anyway).
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def add_security_headers(response: Response) -> Response:
     """Set the headers every answer carries; a page that set its own CSP keeps it."""
     headers = response.headers
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "SAMEORIGIN")

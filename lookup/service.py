@@ -16,6 +16,7 @@ from lookup.insights import count_next_steps
 from lookup.next_steps import next_steps
 from lookup.orders import STATUS_LABELS
 from lookup.orders import parse_time
+from lookup.personal import scrub_contact
 
 # Timeline titles of the milestones an order document dates.
 MILESTONE_TITLES = (
@@ -129,10 +130,13 @@ def timeline(document: Mapping[str, Any]) -> list[dict[str, Any]]:
             entries.append({"at": value, "source": "order", "status": code, "title": title})
     for event in shipping.get("events") or []:
         status = event.get("status") or "update"
+        # Carriers' free text can name the door the parcel went to: never shown.
+        description = scrub_contact(event.get("description") or "")
         entry = {"at": event["at"], "source": "carrier", "status": status,
-                 "title": event.get("description") or status.replace("_", " ").capitalize()}
-        if event.get("location"):
-            entry["location"] = event["location"]
+                 "title": description or status.replace("_", " ").capitalize()}
+        location = event.get("location")
+        if location and scrub_contact(location) == location:
+            entry["location"] = location
         entries.append(entry)
     # At the same moment, what was listed later (a later milestone, then a scan) comes first.
     ranked = sorted(enumerate(entries), key=lambda pair: (parse_time(pair[1]["at"]), pair[0]),

@@ -8,10 +8,16 @@ import sqlite3
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 # Only the words: nothing about who asked, and no unbounded text.
 MAX_STORED_CHARS = 200
+# The store stays bounded whatever is typed: past this many different queries in a day, new
+# ones are counted together under OTHER_QUERIES; days older than KEEP_DAYS are pruned.
+MAX_QUERIES_PER_DAY = 5000
+OTHER_QUERIES = "(other queries)"
+KEEP_DAYS = 180
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS search_days (
@@ -58,20 +64,54 @@ def _today() -> str:
     return datetime.now(UTC).date().isoformat()
 
 
-def record_search(path: Path, query: str, results: int, day: date | None = None) -> None:
-    """Count one search for query on the day (UTC), and whether it found nothing."""
+def record_search(path: Path, query: str, results: int, day: date | None = None, *,
+                  max_queries: int = MAX_QUERIES_PER_DAY, keep_days: int = KEEP_DAYS) -> None:
+    """Count one search for query on the day (UTC), and whether it found nothing.
+
+    The first search of a day also prunes the days older than `keep_days`.
+    """
     text = normalize(query)
     if not text:
         return
+    when = day or date.fromisoformat(_today())
+    zero = 0 if results else 1
     db = _connect(Path(path))
     try:
         with db:
+            counted = db.execute(
+                "UPDATE search_days SET searches = searches + 1, zero_results = zero_results + ?"
+                " WHERE day = ? AND query = ?", (zero, when.isoformat(), text)).rowcount
+            if counted:
+                return
+            (known,) = db.execute("SELECT COUNT(*) FROM search_days WHERE day = ?",
+                                  (when.isoformat(),)).fetchone()
+            if known == 0:
+                _prune(db, when - timedelta(days=keep_days))
+            if known >= max_queries:
+                text = OTHER_QUERIES
             db.execute(
                 "INSERT INTO search_days (day, query, searches, zero_results, clicks)"
                 " VALUES (?, ?, 1, ?, 0) ON CONFLICT (day, query) DO UPDATE SET"
                 " searches = searches + 1, zero_results = zero_results + excluded.zero_results",
-                (day.isoformat() if day else _today(), text, 0 if results else 1),
+                (when.isoformat(), text, zero),
             )
+    finally:
+        db.close()
+
+
+def _prune(db: sqlite3.Connection, before: date) -> int:
+    """Delete the counts of days before `before`; how many rows went."""
+    return db.execute("DELETE FROM search_days WHERE day < ?", (before.isoformat(),)).rowcount
+
+
+def prune(path: Path, before: date) -> int:
+    """Delete the counts of days before `before` (the operator's `helpcenter report --prune`)."""
+    if not Path(path).is_file():
+        return 0
+    db = _connect(Path(path))
+    try:
+        with db:
+            return _prune(db, before)
     finally:
         db.close()
 

@@ -35,6 +35,23 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return site_dir
 
 
+@pytest.fixture(scope="session")
+def built_index(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The search index of the session's built site (read-only: queries never write)."""
+    from search import build_index
+
+    index_dir = tmp_path_factory.mktemp("built-index") / "index"
+    build_index(built_site, index_dir)
+    return index_dir
+
+
+@pytest.fixture
+def indexed_app(app, built_index: Path):
+    """The app with the built site's search index, as `helpcenter serve` runs it."""
+    app.config["SEARCH_INDEX_DIR"] = str(built_index)
+    return app
+
+
 @pytest.fixture
 def app(tmp_path: Path, built_site: Path):
     """An app on a fresh instance folder, serving the session's built site."""

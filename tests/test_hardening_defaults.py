@@ -188,3 +188,153 @@ def test_webhook_timestamps_are_parsed_strictly(prod, timestamp):
     response = client.post("/api/webhooks/orders", data=body, content_type="application/json",
                            headers={"X-Helpcenter-Signature": f"t={timestamp},v1={digest}"})
     assert_api_error(response, 401)
+
+
+# -- 7. what buyers type into search is never kept as typed ------------------------------------
+
+
+def test_search_counts_keep_no_email_order_number_or_phone(indexed_app, log_lines):
+    from search.misses import search_days
+
+    client = indexed_app.test_client()
+    typed = ["where is CM-100234", "my email is kim@example.com", "kim＠example.co.kr refund",
+             "call me 010-1234-5678", "order #55120 late"]
+    for query in typed:
+        assert client.get("/api/search", query_string={"q": query}).status_code == 200
+    with indexed_app.app_context():
+        from lookup.search_api import misses_file
+
+        stored = " | ".join(row[0] for row in search_days(misses_file(), date(2000, 1, 1),
+                                                           date(2100, 1, 1)))
+    for secret in ("100234", "kim", "1234-5678", "55120", "@", "＠"):
+        assert secret not in stored
+    assert "<order number>" in stored and "<email>" in stored and "<phone>" in stored
+    assert not [e for e in log_lines() if "kim" in json.dumps(e)]
+
+
+def test_search_is_rate_limited_per_client_but_generously(indexed_app):
+    client = indexed_app.test_client()
+    limit = int(indexed_app.config["SEARCH_RATE_LIMIT"].split("/")[0])
+    assert limit >= 120, "a buyer typing fast asks on every keystroke"
+    statuses = Counter(client.get("/api/search", query_string={"q": "r" * (1 + n % 5)},
+                                  environ_base={"REMOTE_ADDR": "198.51.100.1"}).status_code
+                       for n in range(limit + 1))
+    assert statuses == {200: limit, 429: 1}
+    other = client.get("/api/search", query_string={"q": "refund"},
+                       environ_base={"REMOTE_ADDR": "198.51.100.2"})
+    assert other.status_code == 200
+
+
+def test_the_search_count_store_is_bounded_and_pruned(tmp_path):
+    from search.misses import OTHER_QUERIES
+    from search.misses import record_search
+    from search.misses import search_days
+
+    store = tmp_path / "counts.sqlite3"
+    old, today = date(2026, 1, 1), date(2026, 12, 1)
+    record_search(store, "old question", 1, old)
+    for n in range(5):
+        record_search(store, f"question {n}", 1, today, max_queries=3, keep_days=180)
+    rows = dict((query, searches) for query, searches, _, _ in search_days(store, old, today))
+    assert "old question" not in rows, "the day's first search pruned the old days"
+    assert rows == {"question 0": 1, "question 1": 1, "question 2": 1, OTHER_QUERIES: 2}
+
+
+def test_report_prune_deletes_old_search_counts(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from lookup.cli import main
+    from search.misses import record_search
+    from search.misses import search_days
+
+    store = tmp_path / "counts.sqlite3"
+    record_search(store, "long ago", 1, date(2020, 1, 1))
+    monkeypatch.setenv("HELPCENTER_SEARCH_MISSES_FILE", str(store))
+    monkeypatch.setenv("HELPCENTER_DATABASE_URL", f"sqlite:///{tmp_path / 'o.sqlite'}")
+    result = CliRunner().invoke(main, ["report", "--prune"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 1 search counts older than 180 days" in result.output
+    assert search_days(store, date(2000, 1, 1), date(2100, 1, 1)) == []
+
+
+# -- 9. another site cannot post the no-JavaScript form ----------------------------------------
+
+
+@pytest.mark.parametrize("headers, status", [
+    ({"Origin": "https://evil.example"}, 403),
+    ({"Referer": "https://evil.example/page"}, 403),
+    ({"Origin": "null"}, 403),
+    ({"Origin": "http://localhost"}, 404),
+    ({"Referer": "http://localhost/order-status/"}, 404),
+    ({"Origin": "https://shop.example"}, 404),
+    ({}, 404),
+])
+def test_the_form_refuses_other_sites(prod, headers, status):
+    prod.config["ALLOWED_ORIGINS"] = "https://shop.example"
+    client = prod.test_client()
+    response = client.post("/order-status/lookup", headers=headers,
+                           data={"order_number": "NOPE-1", "email": "g@example.com"})
+    assert response.status_code == status
+    if status == 403:
+        # Refused before the lookup: nothing was counted against the visitor.
+        for n in range(10):
+            assert lookup(client, "127.0.0.1", order_number=f"N-{n}",
+                          email=f"g{n}@example.com").status_code == 404
+
+
+def test_another_site_cannot_spend_the_operators_allowance(prod):
+    prod.config.update(OPERATOR_TOKEN="t" * 40, OPERATOR_RATE_LIMIT="2/minute")
+    client = prod.test_client()
+    for _ in range(5):
+        forged = client.post("/operator/report", data={"token": "wrong"},
+                             headers={"Origin": "https://evil.example"})
+        assert forged.status_code == 403
+    assert client.post("/operator/report", data={"token": "t" * 40}).status_code == 200
+
+
+# -- 11. smaller -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url, safe", [("//evil.example/x", False), ("/\\evil.example", False),
+                                       ("javascript:alert(1)", False), ("/returns/policy/", True),
+                                       ("https://carrier.example/t", True), ("mailto:a@b.c", True)])
+def test_only_safe_links_reach_the_page(url, safe):
+    from lookup.pages import safe_url
+
+    assert (safe_url(url) == url) is safe
+
+
+def test_carrier_free_text_never_shows_an_address_or_phone(prod):
+    from lookup.service import timeline
+
+    document = {"shipping": {"events": [
+        {"at": "2026-03-04T09:00:00+09:00", "status": "delivered",
+         "location": "12 Baker Street, London",
+         "description": "Left with the neighbour at 14 Baker Street"},
+        {"at": "2026-03-04T08:00:00+09:00", "status": "out_for_delivery",
+         "location": "Seoul hub", "description": "Driver 010-1234-5678 on the way"},
+    ]}}
+    entries = timeline(document)
+    text = json.dumps(entries, ensure_ascii=False)
+    assert "Baker" not in text and "1234-5678" not in text
+    assert {"location": "Seoul hub"}.items() <= entries[1].items()
+    assert "location" not in entries[0]
+
+
+def test_hsts_over_https_and_a_permissions_policy_everywhere(prod):
+    client = prod.test_client()
+    plain = client.get("/api/health")
+    assert "Strict-Transport-Security" not in plain.headers
+    assert "camera=()" in plain.headers["Permissions-Policy"]
+    secure = client.get("/api/health", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_limit_log_lines_name_the_limit_not_the_client(prod, log_lines):
+    prod.config["FEEDBACK_RATE_LIMIT"] = "1/minute"
+    client = prod.test_client()
+    for _ in range(3):
+        client.post("/api/feedback", json={}, environ_base={"REMOTE_ADDR": "198.51.100.77"})
+    lines = [e for e in log_lines() if e["logger"] == "flask-limiter"]
+    assert lines, "the limit was logged"
+    assert not [e for e in lines if "198.51.100.77" in json.dumps(e)]

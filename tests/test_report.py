@@ -21,7 +21,7 @@ from lookup.report import worst_articles
 from search.misses import record_click
 from search.misses import record_search
 
-TOKEN = "s3cret-operator-token"
+TOKEN = "s3cret-operator-token-0123456789abcdef"
 REPORT = "/operator/report"
 
 
@@ -129,9 +129,24 @@ def test_the_operator_page_is_off_without_a_token(insights_app, client):
 
 
 def test_the_token_comes_from_the_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv("HELPCENTER_OPERATOR_TOKEN", "12345")
+    monkeypatch.setenv("HELPCENTER_OPERATOR_TOKEN", "1" * 32)
     monkeypatch.setenv("HELPCENTER_DATABASE_URL", f"sqlite:///{tmp_path / 'o.sqlite'}")
-    assert create_app().config["OPERATOR_TOKEN"] == "12345"
+    assert create_app().config["OPERATOR_TOKEN"] == "1" * 32
+
+
+def test_a_short_token_refuses_to_start(monkeypatch, tmp_path):
+    monkeypatch.setenv("HELPCENTER_OPERATOR_TOKEN", "1" * 31)
+    monkeypatch.setenv("HELPCENTER_DATABASE_URL", f"sqlite:///{tmp_path / 'o.sqlite'}")
+    with pytest.raises(RuntimeError, match="at least 32 characters"):
+        create_app()
+
+
+def test_plain_gets_of_the_login_form_never_lock_the_token_out(insights_app, client):
+    insights_app.config.update(OPERATOR_TOKEN=TOKEN, OPERATOR_RATE_LIMIT="2/minute")
+    for _ in range(10):
+        assert client.get(REPORT).status_code == 401
+        assert client.post(REPORT, data={}).status_code == 401
+    assert client.post(REPORT, data={"token": TOKEN}).status_code == 200
 
 
 def test_the_operator_page_asks_for_the_token(insights_app, client):
