@@ -3,7 +3,8 @@
 The answers come from the next-steps engine's own table (lookup.next_steps.CHANGES_BY_STAGE), so
 the cancellations article and the order lookup can never state different stages for an action.
 `{{ stages.table }}` prints the whole table; `{{ stages.<action> }}` the stages at which the buyer
-can still do it (yes or ask the seller); `{{ stages.<action>.<answer> }}` the stages with that answer.
+can still do it (yes, or by asking the seller); `{{ stages.<action>.<answer> }}` the stages with
+that answer.
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ def render(name: str, table: Mapping[str, Mapping[str, str]] = CHANGES_BY_STAGE)
     return stages_phrase(table, action, (answer,) if answer else STILL_POSSIBLE)
 
 
-def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files, **kwargs) -> str:
+def on_page_markdown(
+    markdown: str, page: Page, config: MkDocsConfig, files: Files, **kwargs
+) -> str:
     """Replace every stages placeholder on the page; an unknown one fails the build."""
 
     def replace(match: re.Match) -> str:
