@@ -33,6 +33,10 @@ ARTICLE_LINKS: dict[str, dict[str, str]] = {
                        "url": "/cancellations/#funding-cancellation"},
     "cancel_after_shipment": {"label": "When an order can no longer be cancelled",
                               "url": "/cancellations/#cancel-after-shipment"},
+    "change_order": {"label": "Changing the address or the items",
+                     "url": "/orders/change/#change-address"},
+    "payment_failed": {"label": "When a payment fails",
+                       "url": "/payments/problems/#payment-failed"},
     "track": {"label": "Tracking your parcel", "url": "/delivery/tracking/#track-your-parcel"},
     "tracking_stalled": {"label": "When tracking stops updating",
                          "url": "/delivery/tracking/#tracking-not-updating"},
@@ -44,17 +48,44 @@ ARTICLE_LINKS: dict[str, dict[str, str]] = {
                          "url": "/delivery/late-or-lost/#delivery-problem"},
     "delivery_insurance": {"label": "Delivery insurance claims",
                            "url": "/delivery/late-or-lost/#delivery-insurance"},
+    "customs": {"label": "Customs charges and import tax",
+                "url": "/delivery/customs/#customs-charges"},
     "return": {"label": "The return window", "url": "/returns/policy/#return-window"},
+    "funding_returns": {"label": "Returning a funding item",
+                        "url": "/returns/policy/#funding-items"},
     "exchange": {"label": "Exchanges", "url": "/returns/policy/#exchanges"},
     "not_as_described": {"label": "Items not as described",
                          "url": "/returns/policy/#not-as-described"},
     "confirm_receipt": {"label": "Confirming receipt", "url": "/orders/status/#confirm-receipt"},
     "refund_timeline": {"label": "How long refunds take", "url": "/refunds/#refund-times"},
+    "refund_late": {"label": "When a refund is late", "url": "/refunds/#refund-late"},
     "contact_seller": {"label": "Contacting the seller",
                        "url": "/sellers/contact/#contact-the-seller"},
     "contact_support": {"label": "Contacting marketplace support",
                         "url": "/sellers/contact/#contact-support"},
+    "open_a_case": {"label": "Opening a case with the marketplace",
+                    "url": "/buyer-protection/#open-a-case"},
 }
+
+# What a buyer can still change at each stage of an order, in one table: the rules below read it
+# and the cancellations article prints it (theme/hooks/stages.py), so the two never disagree.
+# "yes": the buyer does it from the order page; "ask": the seller can do it when asked;
+# "redirect": only the carrier can, when the seller asks it (not always possible); "no": too late.
+CHANGE_ACTIONS = ("cancel", "cancel_part", "change_address")
+CHANGES_BY_STAGE: dict[str, dict[str, str]] = {
+    "awaiting_payment": {"cancel": "yes", "cancel_part": "ask", "change_address": "ask"},
+    "paid": {"cancel": "yes", "cancel_part": "no", "change_address": "ask"},
+    "preparing_shipment": {"cancel": "no", "cancel_part": "no", "change_address": "ask"},
+    "shipped": {"cancel": "no", "cancel_part": "no", "change_address": "redirect"},
+    "out_for_delivery": {"cancel": "no", "cancel_part": "no", "change_address": "redirect"},
+    "delivery_exception": {"cancel": "no", "cancel_part": "no", "change_address": "redirect"},
+    "delivered": {"cancel": "no", "cancel_part": "no", "change_address": "no"},
+}
+
+
+def can_change(status: str, action: str) -> str:
+    """What the table says about an action at a status; 'no' for stages past it."""
+    return CHANGES_BY_STAGE.get(status, {}).get(action, "no")
 
 STEP_IDS = (
     "pay",
@@ -102,6 +133,7 @@ class Facts:
     latest: date
     funding_ends: date | None
     kinds: frozenset[str]
+    international: bool
     carrier: str | None
     tracking_url: str | None
     tracking_number: str | None
@@ -139,6 +171,7 @@ def read_facts(order: Mapping[str, Any], policy: Mapping[str, Any], today: date)
         latest=max(moment for moment in moments if moment),
         funding_ends=_date(dig(order, ("funding", "ends_at"))),
         kinds=frozenset(item.get("kind", "regular") for item in order.get("items") or []),
+        international=bool(shipping.get("international")),
         carrier=shipping.get("carrier"),
         tracking_url=shipping.get("tracking_url"),
         tracking_number=shipping.get("tracking_number"),
@@ -214,12 +247,13 @@ def pay(facts: Facts) -> Step | None:
         f"{_days(days)} after they are placed, so pay by {human_date(deadline)} "
         f"({_left(deadline, facts.today)}) to keep this one.",
         deadline,
+        _links("pay", "payment_failed"),
     )
 
 
 def cancel(facts: Facts) -> Step | None:
-    """Cancel while unpaid or paid but not yet being prepared; funding only until it ends."""
-    if facts.status not in ("awaiting_payment", "paid"):
+    """Cancel at the stages CHANGES_BY_STAGE allows; funding only until its period ends."""
+    if can_change(facts.status, "cancel") != "yes":
         return None
     if facts.status == "awaiting_payment" and facts.today > pay_deadline(facts):
         return None
@@ -237,6 +271,8 @@ def cancel(facts: Facts) -> Step | None:
     if facts.status == "awaiting_payment":
         detail = ("You have not paid yet, so you can cancel at any time from your order page. "
                   "If you simply do not pay, the order is cancelled automatically.")
+        if can_change(facts.status, "cancel_part") == "ask":
+            detail += " To drop some items or change quantities, ask the seller before you pay."
     else:
         detail = ("The seller has not started preparing your parcel yet, so you can still cancel "
                   "from your order page. Once preparation starts, cancelling is no longer "
@@ -302,12 +338,15 @@ def delivery_problem(facts: Facts) -> Step | None:
     if facts.last_event and facts.last_event.get("description"):
         what = f" (\u201c{facts.last_event['description']}\u201d)"
     carrier = facts.carrier or "the carrier"
+    links = _links("delivery_problem", "delivery_insurance")
+    if facts.international:
+        links += _links("customs")
     return _step(
         "delivery_problem", "Sort out the delivery problem",
         f"{carrier} reported a problem delivering your parcel{what}. Tell the seller and check "
         f"with {carrier} what is needed to deliver it. If the parcel is lost or damaged, the "
         "seller claims on the delivery insurance and sends a replacement or refunds you.",
-        links=_links("delivery_problem", "delivery_insurance"),
+        links=links,
     )
 
 
@@ -350,7 +389,8 @@ def _window_end(facts: Facts, name: str) -> date | None:
 def return_(facts: Facts) -> Step | None:
     """Return within the return window after delivery (seller's window where it sets one)."""
     deadline = _window_end(facts, "return_window_days")
-    if deadline is None or facts.today > deadline:
+    # Funding items have no change-of-mind return: only exchange and not-as-described apply.
+    if deadline is None or facts.today > deadline or facts.kinds == {"funding"}:
         return None
     days = facts.rules["return_window_days"]
     detail = (f"You can ask for a return until {human_date(deadline)} "
@@ -360,7 +400,11 @@ def return_(facts: Facts) -> Step | None:
     if "game_coupon" in facts.kinds:
         detail += (" Items with in-game codes: rewards already redeemed are taken back, and the "
                    "item cannot be returned once its packaging is opened.")
-    return _step("return", "Return it", detail, deadline)
+    links = _links("return")
+    if "funding" in facts.kinds:
+        detail += " Funding items in this order cannot be returned for a change of mind."
+        links += _links("funding_returns")
+    return _step("return", "Return it", detail, deadline, links)
 
 
 def exchange(facts: Facts) -> Step | None:
@@ -431,9 +475,11 @@ def refund_timeline(facts: Facts) -> Step | None:
             "returned": "the accepted return"}[facts.status]
     detail = (f"The money goes back the way you paid. Counting from {what} on "
               f"{human_date(start)}, {how_long}: expect it by {human_date(deadline)}.")
+    links = _links("refund_timeline")
     if facts.today > deadline:
         detail += " If it has not arrived, ask the seller for the refund reference, then support."
-    return _step("refund_timeline", "When your refund arrives", detail, deadline)
+        links += _links("refund_late")
+    return _step("refund_timeline", "When your refund arrives", detail, deadline, links)
 
 
 def closed_on(facts: Facts) -> date | None:
@@ -460,7 +506,7 @@ def contact_seller(facts: Facts) -> Step | None:
     links = _links("contact_seller")
     if facts.status in ("preparing_shipment", *IN_TRANSIT):
         detail = ("The seller has started on this order, so it can no longer be cancelled here. "
-                  "If you need to cancel or change it, ask the seller; once it arrives you can "
+                  "To change the delivery address, ask the seller; once it arrives you can "
                   "return it instead.")
         links += _links("cancel_after_shipment")
     elif (facts.status == "paid" and "funding" in facts.kinds and facts.funding_ends
@@ -481,6 +527,8 @@ def contact_seller(facts: Facts) -> Step | None:
                   "and how to reach you.")
     else:
         detail = "Questions about this order go to the seller first: message them or send an email."
+    if can_change(facts.status, "change_address") != "no":
+        links += _links("change_order")
     if deadline is not None:
         detail += (f" Messages stay open until {human_date(deadline)}, "
                    f"{_days(facts.rules['message_window_days'])} after the order closed.")
@@ -493,8 +541,10 @@ def contact_support(facts: Facts) -> Step | None:
     note = _seller_note(facts, "seller_reply_working_days")
     return _step(
         "contact_support", "Seller not answering?",
-        f"Sellers answer within {wait} working days{note}. "
-        "If yours has not, marketplace support can step in: give them your order number.",
+        f"Give the seller {wait} working days to answer{note}. "
+        "If they have not, or you cannot agree, marketplace support can step in: give them your "
+        "order number.",
+        links=_links("contact_support", "open_a_case"),
     )
 
 

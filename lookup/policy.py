@@ -28,20 +28,36 @@ def load_policy(path: Path | str | None = None) -> Mapping[str, Any]:
     unknown = set(data.get("seller_may_override", [])) - set(data)
     if unknown:
         raise PolicyError(f"seller_may_override names unknown figures: {sorted(unknown)}")
+    stray = set(data.get("seller_may_shorten", [])) - set(data.get("seller_may_override", []))
+    if stray:
+        raise PolicyError(f"seller_may_shorten names figures not in seller_may_override: "
+                          f"{sorted(stray)}")
     return MappingProxyType(data)
+
+
+def _in_buyers_favour(policy: Mapping[str, Any], name: str, value: Any) -> bool:
+    """Whether a seller's figure gives the buyer at least what the marketplace gives."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        return False
+    if name in policy.get("seller_may_shorten", []):
+        return value <= policy[name]
+    return value >= policy[name]
 
 
 def effective_policy(
     policy: Mapping[str, Any], seller_policy: Mapping[str, Any] | None
 ) -> Mapping[str, Any]:
-    """Return the marketplace policy with the seller's allowed overrides applied."""
+    """Return the marketplace policy with the seller's allowed overrides applied.
+
+    A store policy may only change the figures in `seller_may_override`, and only in the buyer's
+    favour (longer windows, shorter waits); anything else is ignored, as the articles say.
+    """
     if not seller_policy:
         return policy
     allowed = set(policy.get("seller_may_override", []))
     merged = dict(policy)
     for name, value in seller_policy.items():
-        # A seller may only change figures the marketplace lets it change, and only to a count.
-        if name in allowed and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if name in allowed and _in_buyers_favour(policy, name, value):
             merged[name] = value
     return MappingProxyType(merged)
 

@@ -28,12 +28,22 @@ REQUIRED_ANCHORS: dict[str, list[str]] = {
         "unpaid-orders-cancelled", "automatic-completion", "confirm-receipt",
         "report-a-problem", "message-window",
     ],
+    "orders/change/": ["change-address", "address-after-shipping", "edit-order"],
     "payments/": ["pay-for-an-order", "deposit-top-up", "deposit-withdrawal", "second-payment"],
+    "payments/problems/": [
+        "payment-failed", "charged-twice", "receipts-and-invoices", "refund-not-arrived",
+        "currency-and-statement",
+    ],
     "cancellations/": [
-        "cancel-before-shipment", "cancel-after-shipment", "partial-cancellation",
-        "funding-cancellation", "funding-not-reached", "funding-design-changes",
+        "cancel-by-stage", "cancel-before-shipment", "cancel-after-shipment",
+        "partial-cancellation", "funding-cancellation", "funding-not-reached",
+        "funding-design-changes",
     ],
     "delivery/tracking/": ["track-your-parcel", "tracking-not-updating"],
+    "delivery/customs/": [
+        "customs-charges", "customs-payment-request", "refused-customs-charges",
+        "personal-customs-code", "customs-and-returns",
+    ],
     "delivery/late-or-lost/": [
         "parcel-late", "parcel-lost", "delivered-not-received", "delivery-insurance",
         "delivery-problem",
@@ -41,16 +51,23 @@ REQUIRED_ANCHORS: dict[str, list[str]] = {
     "returns/policy/": [
         "return-window", "not-as-described", "return-conditions", "returns-refused",
         "return-costs", "exchanges", "wrong-size-or-colour", "wrong-item", "game-coupons",
-        "how-to-return",
+        "funding-items", "how-to-return",
     ],
-    "refunds/": ["refund-times", "chargebacks-and-disputes"],
+    "refunds/": ["refund-times", "refund-late", "chargebacks-and-disputes", "refund-refused"],
     "shipping/": ["shipping-costs", "free-shipping"],
-    "sellers/": ["who-is-the-seller", "store-policies"],
+    "sellers/": ["who-is-the-seller", "store-policies", "what-store-policies-change"],
     "sellers/contact/": ["contact-the-seller", "seller-not-answering", "contact-support"],
+    "buyer-protection/": ["open-a-case", "case-evidence", "case-timeline", "case-outcomes"],
     "account/": ["unknown-order-email", "missing-emails"],
     "for-sellers/": [
         "late-shipments", "cancelled-for-late-delivery", "buyer-cancelled-after-shipment",
         "divert-a-parcel", "change-delivery-address", "compliance-penalty",
+        "parcel-lost-on-return", "tracked-shipping", "in-person-and-local-courier",
+    ],
+    "glossary/": [
+        "business-day", "case", "chargeback", "deposit", "funding",
+        "personal-customs-clearance-code", "reception-report", "second-payment", "store-policy",
+        "working-day",
     ],
 }
 
@@ -68,7 +85,14 @@ HREF = re.compile(r"""\bhref\s*=\s*["']([^"']*)["']""")
 ELEMENT_ID = re.compile(r"""\bid\s*=\s*["']([^"']+)["']""")
 PLACEHOLDER = re.compile(r"\{\{\s*policy\.([^\s}]*)\s*\}\}")
 UNIT = r"(?:calendar\s+|working\s+|business\s+)?(?:days?|months?|weeks?|hours?)\b"
-SEED_RUN = 10
+SEED_RUN = 8
+# Figures spelt out in words are figures too ("fourteen days").
+NUMBER_WORDS = {
+    1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
+    9: "nine", 10: "ten", 11: "eleven", 12: "twelve", 14: "fourteen", 15: "fifteen",
+    20: "twenty", 21: "twenty-one", 28: "twenty-eight", 30: "thirty", 45: "forty-five",
+    50: "fifty", 60: "sixty", 90: "ninety",
+}
 
 
 def _ids(page: Path) -> set[str]:
@@ -140,6 +164,9 @@ def _figure_patterns(policy: Mapping) -> list[re.Pattern]:
             if value["amount"] >= 1000:
                 patterns.append(re.compile(rf"(?<![\d,.]){amount}(?![\d,])"))
     for count in sorted(counts):
+        if count in NUMBER_WORDS:
+            word = NUMBER_WORDS[count]
+            patterns.append(re.compile(rf"(?<![\w-]){word}(?:\s|-)+{UNIT}", re.I))
         number = re.escape(f"{count:,}").replace(",", ",?")
         # "14 days", "14-day", and the first number of a range such as "3-7 business days".
         patterns.append(re.compile(rf"(?<![\w.,]){number}(?:\s|-)+{UNIT}", re.I))
@@ -220,13 +247,16 @@ def test_figure_patterns_catch_typed_figures() -> None:
         f"over {format_value(policy['free_shipping_domestic'])}",
         f"over {format_value(policy['free_shipping_international'])}",
         f"{policy['refund_business_days_min']}-{policy['refund_business_days_max']} business days",
+        f"answers within {NUMBER_WORDS[policy['seller_reply_working_days']]} working days",
+        f"a {NUMBER_WORDS[policy['return_window_days']]}-day return window",
+        f"decided in {policy['case_decision_working_days']} working days",
     ]
     for sample in samples:
         assert any(p.search(sample) for p in patterns), f"not caught: {sample!r}"
 
 
 def test_articles_do_not_copy_the_seeds() -> None:
-    """No article shares a run of ten consecutive words with a seed page."""
+    """No article shares a run of eight consecutive words with a seed page."""
     seeds = sorted(SEEDS_DIR.glob("*.txt")) if SEEDS_DIR.is_dir() else []
     if not seeds:
         pytest.skip(f"no seed pages at {SEEDS_DIR} to compare the articles with")

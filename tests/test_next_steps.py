@@ -100,10 +100,14 @@ CASES: list[tuple[str, dict[str, Any], list[str], dict[str, str | None]]] = [
      {"status": "shipped", "shipping": shipping(shipped_at=ts("2026-03-03"),
                                                 events=[event("2026-03-15")])},
      ["track", *ALWAYS], {}),
-    ("seller's longer late threshold applies",
+    ("seller's longer late threshold is ignored: it would make buyers wait longer",
      {"status": "shipped", "seller": seller(late_delivery_days=20),
       "shipping": shipping(shipped_at=ts("2026-03-01"), events=[event("2026-03-15")])},
-     ["track", *ALWAYS], {}),
+     ["track", "late_delivery", *ALWAYS], {}),
+    ("seller's shorter late threshold applies",
+     {"status": "shipped", "seller": seller(late_delivery_days=10),
+      "shipping": shipping(shipped_at=ts("2026-03-05"), events=[event("2026-03-15")])},
+     ["track", "late_delivery", *ALWAYS], {}),
     ("out for delivery: track",
      {"status": "out_for_delivery", "shipping": shipping(
          shipped_at=ts("2026-03-13"), events=[event("2026-03-16", "out_for_delivery")])},
@@ -129,6 +133,15 @@ CASES: list[tuple[str, dict[str, Any], list[str], dict[str, str | None]]] = [
      {"status": "delivered", "shipping": shipping(delivered_at=ts("2026-03-01"))},
      ["not_received", "confirm_receipt", "not_as_described", *ALWAYS],
      {"not_as_described": "2026-06-01"}),
+    ("seller's shorter return window is ignored: the marketplace's applies",
+     {"status": "delivered", "seller": seller(return_window_days=7),
+      "shipping": shipping(delivered_at=ts("2026-03-06"))},
+     ["not_received", "confirm_receipt", "return", "exchange", *ALWAYS],
+     {"return": "2026-03-20"}),
+    ("funding item delivered: no change-of-mind return, exchange only",
+     {"status": "delivered", **FUNDING, "funding": {"ends_at": ts("2026-01-20")},
+      "shipping": shipping(delivered_at=ts("2026-03-13"))},
+     ["not_received", "confirm_receipt", "exchange", *ALWAYS], {"exchange": "2026-03-27"}),
     ("seller's 30-day return window, exchange closed",
      {"status": "delivered", "seller": seller(return_window_days=30),
       "shipping": shipping(delivered_at=ts("2026-03-01"))},
@@ -218,7 +231,8 @@ def test_step_links_point_to_their_sections():
     order = validate_order(make_order(status="preparing_shipment"))
     contact = next_steps(order, POLICY, TODAY)[0]
     assert [link["url"] for link in contact["links"]] == [
-        "/sellers/contact/#contact-the-seller", "/cancellations/#cancel-after-shipment"]
+        "/sellers/contact/#contact-the-seller", "/cancellations/#cancel-after-shipment",
+        "/orders/change/#change-address"]
     order = validate_order(make_order(status="delivery_exception", shipping=shipping()))
     problem = next(s for s in next_steps(order, POLICY, TODAY) if s["id"] == "delivery_problem")
     assert [link["url"] for link in problem["links"]] == [
@@ -289,3 +303,54 @@ def test_engine_is_pure():
     assert not modules & {"flask", "sqlalchemy", "time", "os"}
     source = Path(engine.__file__).read_text(encoding="utf-8")
     assert "date.today" not in source and "datetime.now" not in source
+
+
+def test_cancel_step_follows_the_stage_table():
+    """The engine offers a cancel step exactly where CHANGES_BY_STAGE says the buyer may cancel."""
+    assert set(engine.CHANGES_BY_STAGE) <= set(STATUSES)
+    for status, answers in engine.CHANGES_BY_STAGE.items():
+        assert set(answers) == set(engine.CHANGE_ACTIONS), status
+        order = validate_order(make_order(status=status, placed_at=ts("2026-03-14"),
+                                          shipping=shipping(delivered_at=ts("2026-03-15"))))
+        ids = [step["id"] for step in next_steps(order, POLICY, TODAY)]
+        assert ("cancel" in ids) == (answers["cancel"] == "yes"), status
+
+
+def test_partial_cancellation_only_before_payment():
+    """Dropping items is offered (through the seller) only while the order is unpaid."""
+    unpaid = validate_order(make_order(status="awaiting_payment", placed_at=ts("2026-03-14"),
+                                       **UNPAID))
+    paid = validate_order(make_order(status="paid"))
+    assert "drop some items" in next_steps(unpaid, POLICY, TODAY)[1]["detail"]
+    assert "drop some items" not in next_steps(paid, POLICY, TODAY)[0]["detail"]
+    assert engine.can_change("paid", "cancel_part") == "no"
+    assert engine.can_change("completed", "cancel") == "no"
+
+
+def test_steps_link_to_the_new_topics():
+    """Steps lead to the sections on address changes, customs, payment and refund problems."""
+    def links(order, step_id, today=TODAY):
+        step = next(s for s in next_steps(validate_order(order), POLICY, today)
+                    if s["id"] == step_id)
+        return [link["url"] for link in step["links"]]
+
+    assert "/orders/change/#change-address" in links(make_order(status="paid"), "contact_seller")
+    assert "/orders/change/#change-address" not in links(
+        make_order(status="delivered", shipping=shipping(delivered_at=ts("2026-03-13"))),
+        "contact_seller")
+    abroad = shipping(international=True)
+    assert "/delivery/customs/#customs-charges" in links(
+        make_order(status="delivery_exception", shipping=abroad), "delivery_problem")
+    assert "/delivery/customs/#customs-charges" not in links(
+        make_order(status="delivery_exception", shipping=shipping()), "delivery_problem")
+    assert "/payments/problems/#payment-failed" in links(
+        make_order(status="awaiting_payment", placed_at=ts("2026-03-14"), **UNPAID), "pay")
+    late_refund = make_order(status="cancelled", cancelled_at=ts("2026-03-02"))
+    assert "/refunds/#refund-late" in links(late_refund, "refund_timeline")
+    assert "/refunds/#refund-late" not in links(late_refund, "refund_timeline", date(2026, 3, 5))
+    assert links(make_order(), "contact_support") == [
+        "/sellers/contact/#contact-support", "/buyer-protection/#open-a-case"]
+    mixed = make_order(status="delivered", items=[*FUNDING["items"], *COUPON["items"]],
+                       funding={"ends_at": ts("2026-01-20")},
+                       shipping=shipping(delivered_at=ts("2026-03-13")))
+    assert "/returns/policy/#funding-items" in links(mixed, "return")
