@@ -90,7 +90,9 @@ def page(template: str, status: int, **context: Any) -> Response:
     response = current_app.make_response((render_template(template, **context), status))
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # Never sent to other sites; kept on our own form posts, whose Origin header shows the post
+    # came from this site (under "no-referrer" browsers send "Origin: null").
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 

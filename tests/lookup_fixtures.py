@@ -50,15 +50,28 @@ def shipping(shipped_at: str | None = "2026-03-04T09:00:00+09:00", delivered_at:
             "events": events if events is not None else [], **extra}
 
 
-def postgres_store(prefix: str) -> OrderStore:
-    """A store on the local PostgreSQL, or a skip that says why there is none."""
-    store = OrderStore(POSTGRES_URL, table_prefix=prefix)
+def postgres_unreachable() -> str | None:
+    """Why the local PostgreSQL server cannot be reached, or None when it answers."""
+    import psycopg
+
     try:
-        store.ensure_schema()
-    except Exception as exc:  # any failure to reach the server means: skip, with the reason
-        store.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc).__name__}); "
-                    "set HELPCENTER_TEST_POSTGRES_URL or start the server")
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.OperationalError as exc:
+        return f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc).__name__})"
+    return None
+
+
+def postgres_store(prefix: str) -> OrderStore:
+    """A store on the local PostgreSQL, or a skip when the server cannot be reached.
+
+    Only an unreachable server skips: an error in our own schema set-up fails the test.
+    """
+    reason = postgres_unreachable()
+    if reason:
+        pytest.skip(f"{reason}; set HELPCENTER_TEST_POSTGRES_URL or start the server")
+    store = OrderStore(POSTGRES_URL, table_prefix=prefix)
+    store.ensure_schema()
     return store
 
 

@@ -338,3 +338,60 @@ def test_limit_log_lines_name_the_limit_not_the_client(prod, log_lines):
     lines = [e for e in log_lines() if e["logger"] == "flask-limiter"]
     assert lines, "the limit was logged"
     assert not [e for e in lines if "198.51.100.77" in json.dumps(e)]
+
+
+# -- the same webhook event from many threads at once -------------------------------------------
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql",
+                                                             marks=pytest.mark.postgres)])
+def test_one_event_sent_by_twenty_threads_is_applied_once(database, tmp_path, built_site):
+    import urllib.error
+    import urllib.request
+    import uuid
+
+    from werkzeug.serving import make_server
+
+    from tests.helpers import serving
+    from tests.lookup_fixtures import POSTGRES_URL
+    from tests.lookup_fixtures import make_order
+    from tests.lookup_fixtures import postgres_unreachable
+
+    if database == "postgresql" and postgres_unreachable():
+        pytest.skip(postgres_unreachable())
+    prefix = f"t{uuid.uuid4().hex[:10]}_"
+    url = POSTGRES_URL if database == "postgresql" else f"sqlite:///{tmp_path / 'o.sqlite'}"
+    app = create_app({"TESTING": True, "SITE_DIR": str(built_site), "DATABASE_URL": url,
+                      "DATABASE_TABLE_PREFIX": prefix, "WEBHOOK_SECRET": SECRET})
+    event = {"event_id": f"evt-{prefix}", "occurred_at": "2026-03-02T10:16:05+09:00",
+             "order": make_order(order_number=f"RACE-{prefix}", email="race@example.com")}
+    body = json.dumps(event).encode()
+    results: Counter = Counter()
+    start = threading.Barrier(20)
+
+    def send() -> None:
+        request = urllib.request.Request(base + "/api/webhooks/orders", data=body, headers={
+            "Content-Type": "application/json",
+            "X-Helpcenter-Signature": sign(body, SECRET, int(time.time()))})
+        start.wait()
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                results[json.loads(response.read())["result"]] += 1
+        except urllib.error.HTTPError as error:
+            results[error.code] += 1
+
+    try:
+        with serving(make_server("127.0.0.1", 0, app, threaded=True)) as base:
+            threads = [threading.Thread(target=send) for _ in range(20)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        stored = app.extensions["order_store"].get(f"RACE-{prefix}")
+    finally:
+        store = app.extensions["order_store"]
+        if database == "postgresql":
+            store.drop_schema()
+        store.dispose()
+    assert results == {"applied": 1, "duplicate": 19}
+    assert stored is not None and stored["email"] == "race@example.com"

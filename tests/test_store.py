@@ -167,3 +167,19 @@ def test_tables_carry_the_prefix(store: OrderStore):
     with store.read() as conn:
         count = conn.execute(text(f"SELECT count(*) FROM {store.orders.name}")).scalar()
     assert store.orders.name.startswith("t") and count == 1
+
+
+def test_a_schema_error_on_postgresql_fails_rather_than_skips(monkeypatch):
+    """Only an unreachable server may skip a PostgreSQL test; our own schema error must fail."""
+    from tests.lookup_fixtures import postgres_store
+    from tests.lookup_fixtures import postgres_unreachable
+
+    if postgres_unreachable():
+        pytest.skip(postgres_unreachable())
+
+    def broken(self):
+        raise RuntimeError("schema step failed")
+
+    monkeypatch.setattr(OrderStore, "ensure_schema", broken)
+    with pytest.raises(RuntimeError, match="schema step failed"):
+        postgres_store("tbroken_")

@@ -156,6 +156,8 @@
         list.appendChild(renderItem(result));
       });
       shownQuery = typeof answer.query === "string" ? answer.query : "";
+      // Which question the shown results answer: a settled state tests (and tools) can wait for.
+      panel.setAttribute("data-query", shownQuery);
       showOurs();
     }
 
