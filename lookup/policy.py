@@ -41,7 +41,8 @@ def effective_policy(
     merged = dict(policy)
     for name, value in seller_policy.items():
         # A seller may only change figures the marketplace lets it change, and only to a count.
-        if name in allowed and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if (name in allowed and isinstance(value, int) and not isinstance(value, bool)
+                and value >= 0):
             merged[name] = value
     return MappingProxyType(merged)
 
