@@ -34,11 +34,10 @@ def main() -> None:
 
 
 def build_site(site_dir: Path, config_file: Path = PROJECT_DIR / "mkdocs.yml") -> None:
-    """Build the MkDocs site strictly into site_dir, failing loudly on any warning."""
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+    """Build the site with ProperDocs, strictly, into site_dir, failing loudly on any warning."""
+    command = [sys.executable, "-m", "properdocs", "build", "--strict", "--quiet",
                "--config-file", str(config_file), "--site-dir", str(site_dir)]
-    result = subprocess.run(command, env=env, cwd=config_file.parent)
+    result = subprocess.run(command, cwd=config_file.parent)
     if result.returncode != 0:
         raise click.ClickException("the site did not build; the messages above say why")
 
