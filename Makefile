@@ -2,6 +2,7 @@
 PORT ?= 8000
 HOST ?= 127.0.0.1
 DOCS_PORT ?= 8001
+DOCS_CONFIG ?= mkdocs.yml
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -28,15 +29,16 @@ test: lint chromium nginx
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
-# The writers' preview: ProperDocs rebuilds and reloads the page on every save, on DOCS_PORT, while
-# the service runs beside it on PORT and allows the preview's origin, so the widget and the help
-# bar answer in the preview. Ctrl+C stops both.
+# The writers' preview: ProperDocs rebuilds and reloads the page on every save (articles, theme,
+# policy) on DOCS_PORT, while the service runs beside it on PORT and allows the preview's origin,
+# so the widget and the help bar answer in the preview. Ctrl+C stops both.
 docs: $(VENV)/.installed
 	HELPCENTER_ALLOWED_ORIGINS=http://$(HOST):$(DOCS_PORT) \
 		$(BIN)/helpcenter serve --host $(HOST) --port $(PORT) & \
 	service=$$!; trap 'kill $$service 2>/dev/null' EXIT INT TERM; \
 	HELPCENTER_API_BASE=http://$(HOST):$(PORT) HELPCENTER_SITE_URL=http://$(HOST):$(DOCS_PORT)/ \
-		$(BIN)/properdocs serve --livereload --dev-addr $(HOST):$(DOCS_PORT)
+		$(BIN)/properdocs serve --config-file $(DOCS_CONFIG) --dev-addr $(HOST):$(DOCS_PORT) \
+		--watch-theme --watch lookup/policy.toml
 
 # About 10 minutes; `make bench BENCH_ARGS=--quick` runs small sizes in a few.
 bench: $(VENV)/.installed-bench chromium wrk

@@ -28,8 +28,9 @@ keepalive = 75
 # Recycle workers now and then, at different moments, so a slow leak never builds up.
 max_requests = 10_000
 max_requests_jitter = 1_000
-# Keep the client's headers small: nginx already refuses large ones.
-limit_request_field_size = 8190
+# systemd reloads and stops the service with signals; no control socket, whose default path in
+# the home folder would be shared by every gunicorn the user runs.
+control_socket_disable = True
 
 # The access line's message: method, path without its query string, status. The query string
 # (search text, where buyers sometimes type an email) never reaches the log.
