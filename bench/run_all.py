@@ -320,7 +320,6 @@ def main() -> None:
     parser.add_argument("--keep-work", action="store_true", help="keep the scratch folder")
     args = parser.parse_args()
     os.chdir(PROJECT_DIR)
-    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     started = time.perf_counter()
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="helpcenter-bench-"))

@@ -92,9 +92,9 @@ def test_unknown_placeholder_fails_the_build_naming_page_and_placeholder(tmp_pat
     config = mini_site(tmp_path,
                        "# Returns\n\nReturn within {{ policy.retrun_window_days }} days.\n")
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config),
+        [sys.executable, "-m", "properdocs", "build", "--strict", "-f", str(config),
          "-d", str(tmp_path / "site")],
-        capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True, text=True,
     )
     assert result.returncode != 0
     assert "index.md" in result.stderr
