@@ -26,11 +26,11 @@ from common import PROJECT_DIR
 from common import REDIS_URL
 from common import Gunicorn
 from common import median
-from common import run_alone
 from common import postgres_available
 from common import pss_kib
 from common import redis_available
 from common import rss_kib
+from common import run_alone
 from common import run_measured
 from common import run_wrk
 from orders import order_email
@@ -83,7 +83,8 @@ def bench_imports(work: Path, sizes: list[int], pg_prefix: str | None) -> dict[s
             database.unlink()
     # The reference: the same file into SQLite by plain sqlite3, parse and insert only.
     reference_db = work / "reference.sqlite"
-    seconds, peak, _ = run_measured([str(BIN_DIR / "python"), str(BENCH_DIR / "import_reference.py"),
+    seconds, peak, _ = run_measured([str(BIN_DIR / "python"),
+                                     str(BENCH_DIR / "import_reference.py"),
                                      str(source), str(reference_db)])
     results["reference"] = import_figures(seconds, peak, largest)
     reference_db.unlink()
@@ -162,8 +163,8 @@ def bench_throughput(work: Path, count: int, pg_prefix: str | None, site_dir: Pa
                 figures = run_wrk(servers[name].url, LUA, seconds, env=wrk_env)
                 results["runs"].setdefault(name, []).append(figures)
                 print(f"round {round_number + 1} {name:<20} {figures['rps']:>8,.0f} req/s  "
-                      f"p50 {figures['p50_us'] / 1000:6.1f} ms  p99 {figures['p99_us'] / 1000:6.1f} "
-                      f"ms  errors {figures['errors']}")
+                      f"p50 {figures['p50_us'] / 1000:6.1f} ms  "
+                      f"p99 {figures['p99_us'] / 1000:6.1f} ms  errors {figures['errors']}")
         # Memory per worker after the load; the service also opens its search index.
         memory = {}
         for name, server in servers.items():

@@ -111,10 +111,12 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     if "ratio" in browser:
         for key, label in (("first_ms", "first query on the page"), ("next_ms", "next query")):
             ratio = browser["ratio"][key]
-            rows.append((f"Search in Chromium, {label}", f"ours ≤ {TARGET_BROWSER_RATIO} × Material",
+            rows.append((f"Search in Chromium, {label}",
+                         f"ours ≤ {TARGET_BROWSER_RATIO} × Material",
                          f"{ratio:.2f} ×", ratio <= TARGET_BROWSER_RATIO))
     for build in results["site"]["builds"]:
-        rows.append((f"Build, {build['pages']:,} pages: the index's share", f"≤ {TARGET_INDEX_SHARE:.0%}",
+        rows.append((f"Build, {build['pages']:,} pages: the index's share",
+                     f"≤ {TARGET_INDEX_SHARE:.0%}",
                      f"{build['index_share']:.0%}", build["index_share"] <= TARGET_INDEX_SHARE))
     return rows
 
@@ -133,9 +135,11 @@ def markdown(results: dict[str, Any]) -> str:
     out += ["", f"## Lookup throughput: gunicorn, {throughput['workers']} sync workers, "
             f"{throughput['connections']} connections (wrk), {throughput['orders']:,} orders", "",
             f"{throughput['rounds']} rounds of {throughput['seconds']} s. The reference is a bare "
-            f"Flask endpoint that parses the same JSON and returns a fixed {throughput['answer_bytes']:,}-byte "
+            f"Flask endpoint that parses the same JSON and returns a fixed "
+            f"{throughput['answer_bytes']:,}-byte "
             "answer (bench/reference_app.py).", "",
-            "| service | req/s | × reference | p50 ms | p99 ms | errors | RSS/worker MiB | PSS/worker MiB |",
+            "| service | req/s | × reference | p50 ms | p99 ms | errors "
+            "| RSS/worker MiB | PSS/worker MiB |",
             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     labels = {"reference": "bare Flask (reference)", "sqlite": "ours, SQLite",
               "postgresql": "ours, PostgreSQL",
@@ -144,7 +148,8 @@ def markdown(results: dict[str, Any]) -> str:
         memory = throughput.get("memory", {}).get(name, {})
         out.append(f"| {labels.get(name, name)} | {figures['rps']:,.0f} | {figures['ratio']:.2f} | "
                    f"{figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} | {figures['errors']} | "
-                   f"{memory.get('rss_mib', float('nan')):.0f} | {memory.get('pss_mib', float('nan')):.0f} |")
+                   f"{memory.get('rss_mib', float('nan')):.0f} | "
+                   f"{memory.get('pss_mib', float('nan')):.0f} |")
 
     imports = results["lookup"]["imports"]
     out += ["", f"## Import (`helpcenter import FILE`, {imports['file_mb']:,.0f} MB of JSON Lines "
@@ -155,7 +160,8 @@ def markdown(results: dict[str, Any]) -> str:
                    f"{run['peak_rss_mib']:.0f} |")
     if imports.get("postgresql"):
         run = imports["postgresql"]
-        out.append(f"| PostgreSQL | {run['orders']:,} | {run['seconds']:.1f} | {run['rate']:,.0f} | "
+        out.append(f"| PostgreSQL | {run['orders']:,} | {run['seconds']:.1f} | "
+                   f"{run['rate']:,.0f} | "
                    f"{run['peak_rss_mib']:.0f} |")
     run = imports["reference"]
     out.append(f"| reference: plain sqlite3, parse and insert, no checks | {run['orders']:,} | "
@@ -163,7 +169,8 @@ def markdown(results: dict[str, Any]) -> str:
 
     out += ["", "## Search on the server (bench/search_speed.py, generated sections)", "",
             "| sections | index build s | p50 ms | p95 ms |", "|---:|---:|---:|---:|"]
-    out += [f"| {row['sections']:,} | {row['build_s']:.1f} | {row['p50_ms']:.2f} | {row['p95_ms']:.2f} |"
+    out += [f"| {row['sections']:,} | {row['build_s']:.1f} | {row['p50_ms']:.2f} | "
+            f"{row['p95_ms']:.2f} |"
             for row in results["search"]]
 
     browser = results["site"]["browser"]
@@ -184,12 +191,14 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| ours ÷ Material (median of pairs) | {browser['ratio']['first_ms']:.2f} | "
                 f"{browser['ratio']['next_ms']:.2f} | {browser['ratio']['search_bytes']:.4f} | |"]
 
-    out += ["", "## Build (`mkdocs build --strict` + `search.build_index`, as `helpcenter build`)", "",
+    out += ["",
+            "## Build (`mkdocs build --strict` + `search.build_index`, as `helpcenter build`)", "",
             "| pages | site s | index s | total s | index share | sections |",
             "|---:|---:|---:|---:|---:|---:|"]
     real = results["real_site"]
-    out.append(f"| {real['pages']} (our own articles) | {real['site_s']:.1f} | {real['index_s']:.1f} | "
-               f"{real['site_s'] + real['index_s']:.1f} | {real['index_share']:.0%} | {real['sections']:,} |")
+    out.append(f"| {real['pages']} (our own articles) | {real['site_s']:.1f} | "
+               f"{real['index_s']:.1f} | {real['site_s'] + real['index_s']:.1f} | "
+               f"{real['index_share']:.0%} | {real['sections']:,} |")
     for build in results["site"]["builds"]:
         out.append(f"| {build['pages']:,} | {build['site_s']:.1f} | {build['index_s']:.1f} | "
                    f"{build['total_s']:.1f} | {build['index_share']:.0%} | {build['sections']:,} |")
@@ -197,12 +206,14 @@ def markdown(results: dict[str, Any]) -> str:
     widget = results["site"]["widget"]
     out += ["", "## Weight and memory", "",
             f"- Order-status widget: **{widget['gzip']:,} bytes gzipped** ({widget['raw']:,} raw): "
-            + ", ".join(f"{name} {sizes['gzip']:,}" for name, sizes in widget["files"].items()) + "."]
+            + ", ".join(f"{name} {sizes['gzip']:,}" for name, sizes in widget["files"].items())
+            + "."]
     memory = throughput.get("memory", {})
     if "sqlite" in memory:
         out.append(f"- Service memory per gunicorn worker after the load (search index open): "
-                   f"**{memory['sqlite']['rss_mib']:.0f} MiB RSS**, {memory['sqlite']['pss_mib']:.0f} "
-                   f"MiB PSS; the bare Flask reference: {memory['reference']['rss_mib']:.0f} MiB RSS.")
+                   f"**{memory['sqlite']['rss_mib']:.0f} MiB RSS**, "
+                   f"{memory['sqlite']['pss_mib']:.0f} MiB PSS; the bare Flask reference: "
+                   f"{memory['reference']['rss_mib']:.0f} MiB RSS.")
     if results["lookup"].get("postgresql_skipped"):
         out.append(f"- PostgreSQL skipped: {results['lookup']['postgresql_skipped']}")
     return "\n".join(out) + "\n"
@@ -309,7 +320,6 @@ def main() -> None:
     parser.add_argument("--keep-work", action="store_true", help="keep the scratch folder")
     args = parser.parse_args()
     os.chdir(PROJECT_DIR)
-    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     started = time.perf_counter()
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="helpcenter-bench-"))
@@ -319,7 +329,8 @@ def main() -> None:
                    f"{platform.python_version()}, {platform.system()}"}}
     try:
         results["real_site"] = real_site(work)
-        results["lookup"] = lookup_bench.run(args.quick, work, Path(results["real_site"]["site_dir"]),
+        results["lookup"] = lookup_bench.run(args.quick, work,
+                                             Path(results["real_site"]["site_dir"]),
                                              Path(results["real_site"]["index_dir"]))
         results["site"] = site_bench.run(args.quick, work)
         results["search"] = search_speed([200, 2000] if args.quick else [200, 2000, 10000])

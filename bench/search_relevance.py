@@ -125,7 +125,8 @@ def main() -> None:
         build_index(site_dir, Path(tmp) / "index")
         ours = open_index(Path(tmp) / "index")
         results = {"ours (Whoosh)": evaluate(
-            "ours", lambda q: [r["url"] for r in ours.search(q, 10)["results"]], cases, args.verbose)}
+            "ours", lambda q: [r["url"] for r in ours.search(q, 10)["results"]], cases,
+            args.verbose)}
         ours.close()
         server = serve_static(site_dir)
         ask, close = material_search(f"http://127.0.0.1:{server.server_address[1]}/")

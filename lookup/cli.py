@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +31,10 @@ from lookup.db import get_store
 from lookup.search_api import misses_file
 from search.misses import prune as prune_searches
 
+# A line of progress every so many pages indexed, or order lines read when not on a terminal.
+BUILD_PROGRESS_PAGES = 100
+IMPORT_PROGRESS_LINES = 50_000
+
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
 def main() -> None:
@@ -36,23 +42,47 @@ def main() -> None:
 
 
 def build_site(site_dir: Path, config_file: Path = PROJECT_DIR / "mkdocs.yml") -> None:
-    """Build the MkDocs site strictly into site_dir, failing loudly on any warning."""
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+    """Build the site with ProperDocs, strictly, into site_dir, failing loudly on any warning."""
+    command = [sys.executable, "-m", "properdocs", "build", "--strict", "--quiet",
                "--config-file", str(config_file), "--site-dir", str(site_dir)]
-    result = subprocess.run(command, env=env, cwd=config_file.parent)
+    result = subprocess.run(command, cwd=config_file.parent)
     if result.returncode != 0:
         raise click.ClickException("the site did not build; the messages above say why")
 
 
+def index_site(site_dir: Path, index_dir: Path, every: int = BUILD_PROGRESS_PAGES) -> int:
+    """Index the built site like search.build_index, saying how many pages are done as it goes."""
+    from search import indexer
+
+    pages = sum(1 for _ in site_dir.rglob("*.html"))
+
+    def documents() -> Iterator[dict[str, str]]:
+        done, page = 0, None
+        for document in indexer.iter_documents(site_dir):
+            if document["page"] != page:
+                done, page = done + 1, document["page"]
+                if done % every == 0:
+                    click.echo(f"  indexed {done:,} pages of about {pages:,} …")
+            yield document
+
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    built = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.new-", dir=index_dir.parent))
+    try:
+        sections = indexer.write_index(documents(), built)
+        indexer.swap_in(built, index_dir)
+    except BaseException:
+        shutil.rmtree(built, ignore_errors=True)
+        raise
+    return sections
+
+
 def build_all(app: Flask) -> None:
     """Build the site and then the search index from it."""
-    import search
-
     site_dir = Path(app.config["SITE_DIR"])
     click.echo(f"Building the site into {site_dir} …")
     build_site(site_dir)
-    sections = search.build_index(site_dir, Path(app.config["SEARCH_INDEX_DIR"]))
+    click.echo(f"Indexing the site into {app.config['SEARCH_INDEX_DIR']} …")
+    sections = index_site(site_dir, Path(app.config["SEARCH_INDEX_DIR"]))
     click.echo(f"Indexed {sections} sections into {app.config['SEARCH_INDEX_DIR']}.")
 
 
@@ -94,14 +124,33 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
 
 @contextmanager
 def _progress(stream: IO[bytes]) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar by bytes read, for a file on a terminal only (never in a log or a pipe)."""
-    if not sys.stderr.isatty() or not stream.seekable():
+    """A progress bar by bytes read on a terminal; elsewhere (a log, a pipe) a line now and then."""
+    size = None
+    if stream.seekable():
+        size = stream.seek(0, os.SEEK_END)
+        stream.seek(0)
+    if not sys.stderr.isatty():
+        yield _progress_lines(size)
+        return
+    if size is None:
         yield None
         return
-    size = stream.seek(0, os.SEEK_END)
-    stream.seek(0)
     with click.progressbar(length=size, label="Importing", file=sys.stderr) as bar:
         yield bar.update
+
+
+def _progress_lines(size: int | None) -> Callable[[int], None]:
+    """A progress callback printing one line every IMPORT_PROGRESS_LINES lines read."""
+    lines = read = 0
+
+    def advance(length: int) -> None:
+        nonlocal lines, read
+        lines, read = lines + 1, read + length
+        if lines % IMPORT_PROGRESS_LINES == 0:
+            share = f" ({read / size:.0%})" if size else ""
+            click.echo(f"Importing: {lines:,} lines read, {read / 2**20:,.1f} MiB{share}", err=True)
+
+    return advance
 
 
 @main.command("import")

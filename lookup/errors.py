@@ -27,7 +27,10 @@ def wants_json() -> bool:
 
 
 def render_error(exc: HTTPException) -> Response:
-    """Render an HTTP error in the shape the caller expects, keeping its headers (Allow, Retry-After)."""
+    """Render an HTTP error in the shape the caller expects, keeping its headers.
+
+    Allow and Retry-After survive.
+    """
     status = exc.code or 500
     detail = exc.description or exc.name
     if wants_json():

@@ -31,7 +31,8 @@ bp = Blueprint("search_api", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
 
 REBUILD_HINT = "run `helpcenter build` to build the site and its search index"
-UNAVAILABLE = f"Search is unavailable: the search index is missing or cannot be read ({REBUILD_HINT})."
+UNAVAILABLE = (f"Search is unavailable: the search index is missing or cannot be read "
+               f"({REBUILD_HINT}).")
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
 
@@ -92,7 +93,9 @@ def _forget_index(reason: str) -> None:
 def misses_file() -> Path:
     """Where zero-result queries are counted: SEARCH_MISSES_FILE, else the instance folder."""
     configured = current_app.config.get("SEARCH_MISSES_FILE")
-    return Path(configured) if configured else Path(current_app.instance_path) / "search-misses.sqlite3"
+    if configured:
+        return Path(configured)
+    return Path(current_app.instance_path) / "search-misses.sqlite3"
 
 
 def _limit() -> int:
@@ -146,7 +149,8 @@ def search_health() -> dict[str, Any]:
     try:
         sections = get_search_index().section_count()
     except (ServiceUnavailable, IndexUnavailable):
-        return {"status": "degraded", "detail": f"the search index is missing or broken: {REBUILD_HINT}"}
+        return {"status": "degraded",
+                "detail": f"the search index is missing or broken: {REBUILD_HINT}"}
     return {"status": "ok", "sections": sections}
 
 

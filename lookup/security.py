@@ -14,7 +14,8 @@ from flask import request
 
 # Material's pages carry a few small inline scripts (palette, scope); they are allowed by hash,
 # never with 'unsafe-inline'. The JSON config tags are data, not scripts, so they need no hash.
-INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>", re.S)
+INLINE_SCRIPT = re.compile(
+    rb"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>", re.S)
 
 BASE_POLICY = {
     "default-src": ["'self'"],

@@ -20,8 +20,8 @@ import sys
 from array import array
 from collections import Counter
 from collections.abc import Iterable
-from itertools import repeat
 from collections.abc import Mapping
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -192,11 +192,12 @@ class ImpactBuilder:
             for form in self._phrases[first]:
                 where = []
                 for i, stems in enumerate(sequences):
-                    if len(stems) < len(form) or not all(counts.get(stem, (0,) * width)[i] for stem in form):
+                    if len(stems) < len(form) or not all(
+                            counts.get(stem, (0,) * width)[i] for stem in form):
                         continue
                     if pairs[i] is None:
-                        pairs[i] = set(zip(stems, stems[1:]))
-                    if all(pair in pairs[i] for pair in zip(form, form[1:])) \
+                        pairs[i] = set(zip(stems, stems[1:], strict=False))
+                    if all(pair in pairs[i] for pair in zip(form, form[1:], strict=False)) \
                             and (len(form) == 2 or _occurs(stems, form)):
                         where.append(i)
                 where = tuple(where)
@@ -373,4 +374,4 @@ def merge(maps: Iterable[tuple[dict[int, float], float]]) -> dict[int, float]:
     docs = set().union(*(scores for scores, _ in maps))
     # One column per map, read in the same (set) order; float.__mul__ keeps the loop in C.
     columns = [map(weight.__mul__, map(scores.get, docs, repeat(0.0))) for scores, weight in maps]
-    return dict(zip(docs, map(sum, zip(*columns))))
+    return dict(zip(docs, map(sum, zip(*columns, strict=False)), strict=False))

@@ -32,7 +32,8 @@ BLOCK_TAGS = frozenset(
      "td", "th", "tr", "ul"}
 )
 VOID_TAGS = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+     "wbr"}
 )
 BREADCRUMB_SEPARATOR = " › "
 LINK_LIST_WEIGHT = 0.5
@@ -106,7 +107,8 @@ class ContentParser(HTMLParser):
         elif self._nav is not None:
             if tag == "li":
                 self._items.append(["md-nav__item--active" in classes, [], False])
-            elif tag == "span" and "md-ellipsis" in classes and self._items and not self._items[-1][2]:
+            elif (tag == "span" and "md-ellipsis" in classes and self._items
+                  and not self._items[-1][2]):
                 self._label = depth
 
     def _start_in_article(self, tag: str, attrs: list, classes: set[str], depth: int) -> None:
@@ -236,7 +238,10 @@ def parse_page(html: str, url: str) -> Page | None:
 
 
 def page_url(site_dir: Path, path: Path) -> str:
-    """The path the site serves a built file at: `returns/policy/index.html` -> `/returns/policy/`."""
+    """The path the site serves a built file at.
+
+    `returns/policy/index.html` -> `/returns/policy/`.
+    """
     relative = path.relative_to(site_dir).as_posix()
     if relative == "index.html":
         return "/"

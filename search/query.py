@@ -264,7 +264,10 @@ class SearchIndex:
         return segment, found
 
     def search(self, q: str, limit: int = 10) -> dict[str, Any]:
-        """Answer the query text: {"query", "results": [{"title", "url", "snippet", "score", ...}], "suggestion"?}."""
+        """Answer the query text.
+
+        {"query", "results": [{"title", "url", "snippet", "score", ...}], "suggestion"?}.
+        """
         limit = max(1, min(int(limit), MAX_LIMIT))
         q = q[:MAX_QUERY_CHARS] if isinstance(q, str) else ""
         parsed = parse_query(q)
@@ -421,11 +424,11 @@ class SearchIndex:
               docs: list[int]) -> list[tuple[float, int]]:
         """The best CANDIDATES of docs as (score, docnum), best first."""
         sums = map(sum, zip(*[map(factor.__mul__, map(scores.get, docs, repeat(0.0)))
-                              for scores, factor in maps]))
+                              for scores, factor in maps], strict=False))
         finals = map(mul, map(mul, sums, map(shares.__getitem__, map(covered.__getitem__, docs))),
                      map(table.weights.__getitem__, docs))
         # Ties go to the earlier section, as Whoosh ranks them.
-        best = heapq.nlargest(CANDIDATES, zip(finals, map(neg, docs)))
+        best = heapq.nlargest(CANDIDATES, zip(finals, map(neg, docs), strict=False))
         return [(score, -negdoc) for score, negdoc in best]
 
     def _phrase_docs(self, searcher: Searcher, table: ImpactTable, parsed: ParsedQuery,

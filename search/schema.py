@@ -43,7 +43,10 @@ FIELD_BOOSTS = {"heading": 3.0, "anchor": 1.5, "title": 1.5, "text": 1.0}
 
 @functools.lru_cache(maxsize=16384)
 def stem_word(word: str) -> str:
-    """Porter-stem one lowercased word (cached; lru_cache is thread-safe, Whoosh's own cache is not)."""
+    """Porter-stem one lowercased word.
+
+    Cached: lru_cache is thread-safe, Whoosh's own cache is not.
+    """
     return stem(word)
 
 

@@ -36,7 +36,8 @@ class SegmentBuilder:
         # field -> the length Whoosh reads back for each docnum (0 where the field is empty).
         self._lengths: dict[str, list[int]] = {}
 
-    def add(self, document: Mapping[str, Any], analysed: Mapping[str, tuple[list[str], int]]) -> None:
+    def add(self, document: Mapping[str, Any],
+            analysed: Mapping[str, tuple[list[str], int]]) -> None:
         """Add the next document; analysed gives some TEXT fields' tokens and first position."""
         writer = self._writer
         schema = self._schema
@@ -77,7 +78,8 @@ class SegmentBuilder:
         writer._added = True
         writer.docnum += 1
 
-    def _add_tokens(self, terms: dict, field: Any, docnum: int, tokens: list[str], first: int) -> int:
+    def _add_tokens(self, terms: dict, field: Any, docnum: int, tokens: list[str],
+                    first: int) -> int:
         """Postings of one analysed field, as Whoosh's Positions format encodes them."""
         fmt = field.format
         if type(fmt).__name__ != "Positions":
@@ -137,7 +139,10 @@ class SegmentBuilder:
         self._writer.cancel()
 
     def commit(self) -> None:
-        """Write the postings, then let Whoosh finish the segment (its pool is empty) in one commit."""
+        """Write the postings, then let Whoosh finish the segment in one commit.
+
+        Its pool is empty by then.
+        """
         try:
             self._write_postings()
         except BaseException:

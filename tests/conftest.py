@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
+# Tests that build through the API (`mkdocs.commands.build`) run on ProperDocs, as the command line
+# does: importing its replacement module points every `mkdocs.*` import at `properdocs.*`.
+import properdocs.replacement  # noqa: F401
 import pytest
 
 from lookup import PROJECT_DIR
@@ -22,7 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
 
 @pytest.fixture(scope="session")

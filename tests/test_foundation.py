@@ -66,7 +66,8 @@ def test_strict_build_of_the_real_site(built_site: Path):
     """The project's site builds with --strict and no placeholder survives."""
     index = (built_site / "index.html").read_text(encoding="utf-8")
     assert "{{" not in index
-    assert (built_site / "search" / "search_index.json").is_file(), "Material's search is the fallback"
+    assert (built_site / "search" / "search_index.json").is_file(), (
+        "Material's search is the fallback")
 
 
 def test_changed_policy_value_changes_article_text(tmp_path: Path, monkeypatch):
@@ -78,7 +79,8 @@ def test_changed_policy_value_changes_article_text(tmp_path: Path, monkeypatch):
         ),
         encoding="utf-8",
     )
-    config = mini_site(tmp_path, "# Returns\n\nReturn within {{ policy.return_window_days }} days.\n")
+    config = mini_site(tmp_path,
+                       "# Returns\n\nReturn within {{ policy.return_window_days }} days.\n")
     monkeypatch.setenv("HELPCENTER_POLICY_FILE", str(policy_file))
     build_site(tmp_path / "site", config)
     html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
@@ -87,11 +89,12 @@ def test_changed_policy_value_changes_article_text(tmp_path: Path, monkeypatch):
 
 def test_unknown_placeholder_fails_the_build_naming_page_and_placeholder(tmp_path: Path):
     """A misspelt placeholder stops the build with a message that names the page and the name."""
-    config = mini_site(tmp_path, "# Returns\n\nReturn within {{ policy.retrun_window_days }} days.\n")
+    config = mini_site(tmp_path,
+                       "# Returns\n\nReturn within {{ policy.retrun_window_days }} days.\n")
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config),
+        [sys.executable, "-m", "properdocs", "build", "--strict", "-f", str(config),
          "-d", str(tmp_path / "site")],
-        capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True, text=True,
     )
     assert result.returncode != 0
     assert "index.md" in result.stderr

@@ -35,7 +35,8 @@ def miss(client, number: str = "NOPE-1", address: str = "10.0.0.1",
 
 def hit(client, address: str = "10.0.0.1"):
     """One successful lookup of a demo order."""
-    return client.post(LOOKUP, json={"order_number": "DEMO-1011", "email": "minho.kang@example.com"},
+    return client.post(LOOKUP,
+                       json={"order_number": "DEMO-1011", "email": "minho.kang@example.com"},
                        environ_base={"REMOTE_ADDR": address})
 
 
@@ -134,7 +135,8 @@ def test_the_api_and_the_no_javascript_page_share_one_allowance(tmp_path):
     client = make_app(tmp_path).test_client()
     assert miss(client, "G-1").status_code == 404
     assert miss(client, "G-2").status_code == 404
-    page = client.post("/order-status/lookup", data={"order_number": "G-3", "email": "x@example.com"},
+    page = client.post("/order-status/lookup",
+                       data={"order_number": "G-3", "email": "x@example.com"},
                        environ_base={"REMOTE_ADDR": "10.0.0.1"})
     assert page.status_code == 404
     assert miss(client, "G-4").status_code == 429

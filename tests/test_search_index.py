@@ -513,7 +513,8 @@ def test_segment_is_what_whooshs_writer_writes(site: Path, tmp_path: Path):
         terms = list(expected.all_terms())
         assert terms and list(actual.all_terms()) == terms
         for fieldname, text in terms:
-            assert vars(actual.term_info(fieldname, text)) == vars(expected.term_info(fieldname, text))
+            assert (vars(actual.term_info(fieldname, text))
+                    == vars(expected.term_info(fieldname, text)))
             assert postings(actual, fieldname, text) == postings(expected, fieldname, text)
         assert actual.doc_count_all() == expected.doc_count_all() == len(documents)
         for docnum in range(len(documents)):

@@ -14,7 +14,7 @@ def test_api_answers_carry_security_headers(client):
 
 
 def test_site_pages_allow_only_their_own_inline_scripts(client):
-    """A built page's CSP lists its inline scripts by hash and never allows unsafe-inline scripts."""
+    """A built page's CSP lists its inline scripts by hash, never allowing unsafe-inline scripts."""
     with client.get("/") as response:
         csp = response.headers["Content-Security-Policy"]
     script_src = next(part for part in csp.split("; ") if part.startswith("script-src"))

@@ -30,7 +30,8 @@ def on_config(config: MkDocsConfig, **kwargs) -> MkDocsConfig:
     return config
 
 
-def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files, **kwargs) -> str:
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files,
+                     **kwargs) -> str:
     """Replace every policy placeholder on the page; an unknown name fails the build."""
 
     def replace(match: re.Match) -> str:
