@@ -40,7 +40,7 @@ sys.path.insert(0, str(PROJECT_DIR))
 
 from lookup.demo import demo_orders  # noqa: E402
 from lookup.store import OrderStore  # noqa: E402
-from lookup.webhook import sign  # noqa: E402
+from lookup.web.webhook import sign  # noqa: E402
 
 POSTGRES_URL = os.environ.get("HELPCENTER_BENCH_POSTGRES_URL",
                               "postgresql://postgres@127.0.0.1:5432/test")

@@ -46,7 +46,7 @@ TARGET_INDEX_SHARE = 0.25
 def real_site(work: Path) -> dict[str, Any]:
     """Build our own help center once: the service under load serves it and its index."""
     import search
-    from lookup.cli import build_site
+    from lookup.web.cli import build_site
 
     site_dir, index_dir = work / "real-site", work / "real-index"
     started = time.perf_counter()

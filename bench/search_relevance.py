@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="show every question not ranked 1st")
     args = parser.parse_args()
 
-    from lookup.cli import build_site
+    from lookup.web.cli import build_site
     from search import build_index
     from search import open_index
 

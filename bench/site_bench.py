@@ -85,7 +85,7 @@ def widget_weight() -> dict[str, int]:
 def build(work_dir: Path) -> dict[str, float]:
     """Build the generated help center as `helpcenter build` does; time each half."""
     import search
-    from lookup.cli import build_site
+    from lookup.web.cli import build_site
 
     site_dir, index_dir = work_dir / "site", work_dir / "index"
     started = time.perf_counter()
@@ -175,7 +175,7 @@ def bench_browser(work: Path, articles: int, trials: int) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     import search
-    from lookup.cli import build_site
+    from lookup.web.cli import build_site
 
     work_dir = work / f"browser-{articles}"
     generate(work_dir, articles)

@@ -9,7 +9,7 @@ import logging
 import os
 from collections.abc import Mapping
 
-from lookup.logs import JsonFormatter
+from lookup.web.logs import JsonFormatter
 
 # The cores this process may run on (a container's share, not the host's count).
 CORES = len(os.sched_getaffinity(0))

@@ -14,8 +14,8 @@ import re
 import sys
 from pathlib import Path
 
-from lookup.security import content_security_policy
-from lookup.security import inline_script_hashes
+from lookup.web.security import content_security_policy
+from lookup.web.security import inline_script_hashes
 
 TEMPLATE = Path(__file__).resolve().parent / "nginx" / "helpcenter.conf"
 FIELD = re.compile(r"@([A-Z_]+)@")

@@ -11,9 +11,6 @@ from datetime import timedelta
 from datetime import timezone
 from typing import Any
 
-from flask import current_app
-
-from lookup.db import get_store
 from lookup.next_steps import next_steps
 from lookup.policy import load_policy
 from lookup.store import OrderStore
@@ -225,16 +222,14 @@ def install_demo(store: OrderStore, today: date) -> int:
     return len(orders)
 
 
-def ensure_demo_store(today: date | None = None) -> bool:
-    """Create the demo orders when no database was configured and the store has none.
+def ensure_demo_store(store: OrderStore, today: date | None = None) -> bool:
+    """Create the demo orders in the default store when it has none (call it only when no
+    database was configured).
 
     Demo orders made on an earlier day are re-dated, so their next steps keep applying.
     Returns True when demo orders were written.
     """
-    if current_app.config.get("DATABASE_URL"):
-        return False
     today = today or date.today()
-    store = get_store()
     made_on = store.get_meta(DEMO_MARKER)
     if store.count() and made_on in (None, today.isoformat()):
         # Either real orders live here, or today's demo is already in place.

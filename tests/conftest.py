@@ -29,7 +29,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project's site, built once per test session with the real mkdocs.yml."""
-    from lookup.cli import build_site
+    from lookup.web.cli import build_site
 
     site_dir = tmp_path_factory.mktemp("site")
     build_site(site_dir, PROJECT_DIR / "mkdocs.yml")

@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from lookup.cli import main
 from lookup.demo import install_demo
+from lookup.web.cli import main
 from tests.lookup_fixtures import make_order
 from tests.lookup_fixtures import shipping
 
@@ -26,7 +26,7 @@ def orders(app):
 
 
 def assert_api_error(response, status: int) -> dict:
-    """The canonical error shape (lookup.errors.error_body), as JSON."""
+    """The canonical error shape (lookup.web.errors.error_body), as JSON."""
     assert response.status_code == status
     assert response.mimetype == "application/json"
     body = response.get_json()

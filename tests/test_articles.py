@@ -296,7 +296,7 @@ def test_changing_a_policy_value_changes_the_articles(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A new return window in the policy file shows up in the built returns page."""
-    from lookup.cli import build_site
+    from lookup.web.cli import build_site
 
     current = load_policy()["return_window_days"]
     new_value = 21 if current != 21 else 28

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lookup import cli
-from lookup.cli import main
+from lookup.web import cli
+from lookup.web.cli import main
 from search import open_index
 from tests.lookup_fixtures import make_order
 

@@ -10,12 +10,12 @@ import pytest
 
 from lookup import PROJECT_DIR
 from lookup.demo import demo_orders
-from lookup.demo import ensure_demo_store
 from lookup.demo import step_ids
 from lookup.next_steps import STEP_IDS
 from lookup.orders import STATUSES
 from lookup.orders import validate_order
 from lookup.policy import load_policy
+from lookup.web.db import ensure_demo_orders
 
 
 @pytest.mark.parametrize("offset", [0, 1, 2, 3, 4, 5, 6, 40, 120, 200])
@@ -35,12 +35,12 @@ def test_demo_shows_every_status_and_every_step_whatever_the_day(offset):
 def test_demo_store_is_made_only_without_a_configured_database(app):
     with app.app_context():
         # The test app names its database: that is the user's, never filled with demos.
-        assert ensure_demo_store() is False
+        assert ensure_demo_orders(app) is False
         assert app.extensions["order_store"].count() == 0
         app.config["DATABASE_URL"] = None
-        assert ensure_demo_store() is True
+        assert ensure_demo_orders(app) is True
         assert app.extensions["order_store"].count() == len(demo_orders(date.today()))
-        assert ensure_demo_store() is False
+        assert ensure_demo_orders(app) is False
 
 
 def test_demo_orders_are_redated_on_a_later_day(app):
@@ -48,8 +48,8 @@ def test_demo_orders_are_redated_on_a_later_day(app):
     store = app.extensions["order_store"]
     today = date.today()
     with app.app_context():
-        assert ensure_demo_store(today - timedelta(days=9)) is True
-        assert ensure_demo_store(today) is True
+        assert ensure_demo_orders(app, today - timedelta(days=9)) is True
+        assert ensure_demo_orders(app, today) is True
     placed = store.get("DEMO-1011")["placed_at"]
     assert placed.startswith((today - timedelta(days=8)).isoformat())
 
@@ -60,7 +60,7 @@ def test_real_orders_in_the_default_store_get_no_demos(app):
     app.config["DATABASE_URL"] = None
     app.extensions["order_store"].apply([make_order()])
     with app.app_context():
-        assert ensure_demo_store() is False
+        assert ensure_demo_orders(app) is False
     assert app.extensions["order_store"].count() == 1
 
 

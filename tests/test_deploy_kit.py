@@ -208,7 +208,7 @@ def test_a_page_comes_from_nginx_with_a_short_cache_and_the_security_headers(kit
     csp = page.headers["content-security-policy"]
     assert "'unsafe-inline'" not in next(p for p in csp.split("; ") if p.startswith("script-src"))
     # The page's own inline scripts are allowed, as the service allows them.
-    from lookup.security import inline_script_hashes
+    from lookup.web.security import inline_script_hashes
 
     for digest in inline_script_hashes(built_site / "returns" / "policy" / "index.html"):
         assert f"'{digest}'" in csp

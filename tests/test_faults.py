@@ -22,10 +22,10 @@ from flask import Flask
 from sqlalchemy import text
 
 from lookup import create_app
-from lookup.cli import main
 from lookup.demo import install_demo
 from lookup.store import OrderStore
-from lookup.webhook import sign
+from lookup.web.cli import main
+from lookup.web.webhook import sign
 from tests.helpers import free_port
 from tests.lookup_fixtures import POSTGRES_URL
 from tests.lookup_fixtures import make_order

@@ -20,7 +20,7 @@ def vote(**fields) -> dict:
 
 
 def assert_api_error(response, status: int) -> dict:
-    """The one JSON error shape (lookup.errors), with the expected status."""
+    """The one JSON error shape (lookup.web.errors), with the expected status."""
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.is_json
     error = response.get_json()["error"]

@@ -12,12 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from lookup import PROJECT_DIR
-from lookup.cli import build_site
-from lookup.cli import main
 from lookup.policy import POLICY_FILE
 from lookup.policy import effective_policy
 from lookup.policy import format_value
 from lookup.policy import load_policy
+from lookup.web.cli import build_site
+from lookup.web.cli import main
 from tests.helpers import free_port
 from tests.helpers import wait_for
 

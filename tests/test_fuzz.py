@@ -34,8 +34,8 @@ from schemathesis.specs.openapi.checks import status_code_conformance
 
 from lookup import create_app
 from lookup.demo import install_demo
-from lookup.webhook import SIGNATURE_HEADER
-from lookup.webhook import sign
+from lookup.web.webhook import SIGNATURE_HEADER
+from lookup.web.webhook import sign
 from tests.test_search_api import site_index  # noqa: F401  (the session's built index)
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from lookup.demo import install_demo
-from lookup.webhook import sign
+from lookup.web.webhook import sign
 from tests.lookup_fixtures import make_order
 from tests.test_api_lookup import LOOKUP
 from tests.test_api_lookup import assert_api_error

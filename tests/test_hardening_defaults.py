@@ -13,9 +13,9 @@ from datetime import date
 import pytest
 
 from lookup import create_app
-from lookup import logs
 from lookup.demo import install_demo
-from lookup.webhook import sign
+from lookup.web import logs
+from lookup.web.webhook import sign
 from tests.test_api_lookup import LOOKUP
 from tests.test_api_lookup import assert_api_error
 
@@ -202,7 +202,7 @@ def test_search_counts_keep_no_email_order_number_or_phone(indexed_app, log_line
     for query in typed:
         assert client.get("/api/search", query_string={"q": query}).status_code == 200
     with indexed_app.app_context():
-        from lookup.search_api import misses_file
+        from lookup.web.insights import misses_file
 
         stored = " | ".join(row[0] for row in search_days(misses_file(), date(2000, 1, 1),
                                                            date(2100, 1, 1)))
@@ -243,7 +243,7 @@ def test_the_search_count_store_is_bounded_and_pruned(tmp_path):
 def test_report_prune_deletes_old_search_counts(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from lookup.cli import main
+    from lookup.web.cli import main
     from search.misses import record_search
     from search.misses import search_days
 
@@ -299,13 +299,13 @@ def test_another_site_cannot_spend_the_operators_allowance(prod):
                                        ("javascript:alert(1)", False), ("/returns/policy/", True),
                                        ("https://carrier.example/t", True), ("mailto:a@b.c", True)])
 def test_only_safe_links_reach_the_page(url, safe):
-    from lookup.pages import safe_url
+    from lookup.web.pages import safe_url
 
     assert (safe_url(url) == url) is safe
 
 
 def test_carrier_free_text_never_shows_an_address_or_phone(prod):
-    from lookup.service import timeline
+    from lookup.answer import timeline
 
     document = {"shipping": {"events": [
         {"at": "2026-03-04T09:00:00+09:00", "status": "delivered",

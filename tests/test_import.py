@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from lookup import importer
-from lookup.cli import main
-from lookup.webhook import sign
+from lookup.web.cli import main
+from lookup.web.webhook import sign
 from tests.lookup_fixtures import make_order
 from tests.lookup_fixtures import shipping
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from lookup import logs
-from lookup.cli import main
 from lookup.demo import install_demo
-from lookup.webhook import sign
+from lookup.web import logs
+from lookup.web.cli import main
+from lookup.web.webhook import sign
 from tests.lookup_fixtures import make_order
 
 LOOKUP = "/api/orders/lookup"
@@ -91,7 +91,7 @@ def test_logs_are_json_lines_without_any_email(app, log_stream, tmp_path: Path, 
     def crash(order_number: str, email: str):
         raise RuntimeError(f"lookup of {order_number} for {email} failed")
 
-    monkeypatch.setattr("lookup.api.lookup_order", crash)
+    monkeypatch.setattr("lookup.web.api.lookup_order", crash)
     app.config["LOOKUP_RATE_LIMIT"] = "off"
     assert client.post(LOOKUP, json={"order_number": "DEMO-1001",
                                      "email": emails[4]}).status_code == 500

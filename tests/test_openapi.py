@@ -11,7 +11,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from lookup.demo import install_demo
-from lookup.webhook import sign
+from lookup.web.webhook import sign
 from tests.lookup_fixtures import make_order
 
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from lookup import create_app
-from lookup import pages
+from lookup.web import pages
 
 EMAIL = "buyer@example.com"
 NUMBER = "HC-TEST-1"
@@ -74,8 +74,8 @@ def delivered_order(today: date, number: str = NUMBER) -> dict[str, Any]:
 
 def store_orders(app, documents: list[dict[str, Any]]) -> None:
     """Put orders in the app's store through the store's own validation."""
-    from lookup.db import get_store
     from lookup.orders import validate_order
+    from lookup.web.db import get_store
 
     with app.app_context():
         get_store().apply([validate_order(doc) for doc in documents])
@@ -207,7 +207,7 @@ def test_store_down_renders_unreachable_page(page_client, monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise OperationalError("SELECT … WHERE email = ?", (EMAIL,), Exception("disk I/O error"))
 
-    monkeypatch.setattr(pages.service, "lookup_order", broken)
+    monkeypatch.setattr(pages, "lookup_order", broken)
     response = post(page_client)
     assert response.status_code == 503
     html = response.get_data(as_text=True)
@@ -219,7 +219,7 @@ def test_store_down_renders_unreachable_page(page_client, monkeypatch, caplog):
 
 def test_unexpected_crash_renders_a_page(page_client, monkeypatch):
     """Any other crash still answers with the page, never a traceback."""
-    monkeypatch.setattr(pages.service, "lookup_order", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(pages, "lookup_order", lambda *a, **k: 1 / 0)
     response = post(page_client)
     assert response.status_code == 503
     assert "ZeroDivisionError" not in response.get_data(as_text=True)

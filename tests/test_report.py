@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from lookup import create_app
-from lookup.cli import main
-from lookup.insights import today
 from lookup.report import build_report
 from lookup.report import fold_prefixes
 from lookup.report import format_text
 from lookup.report import period
 from lookup.report import search_sections
 from lookup.report import worst_articles
+from lookup.web.cli import main
+from lookup.web.insights import today
 from search.misses import record_click
 from search.misses import record_search
 
@@ -189,17 +189,17 @@ def test_a_bad_period_says_so(insights_app, client):
 
 
 def test_tokens_are_compared_in_constant_time(insights_app, client, monkeypatch):
-    import lookup.operator_page
+    import lookup.web.operator_page
 
     insights_app.config["OPERATOR_TOKEN"] = TOKEN
     compared = []
-    real = lookup.operator_page.hmac.compare_digest
+    real = lookup.web.operator_page.hmac.compare_digest
 
     def spy(a, b):
         compared.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(lookup.operator_page.hmac, "compare_digest", spy)
+    monkeypatch.setattr(lookup.web.operator_page.hmac, "compare_digest", spy)
     client.post(REPORT, data={"token": "guess"})
     assert compared == [(b"guess", TOKEN.encode())]
 

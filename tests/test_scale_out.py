@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from lookup.webhook import sign
+from lookup.web.webhook import sign
 from tests.helpers import free_port
 from tests.helpers import wait_for
 from tests.lookup_fixtures import POSTGRES_URL

@@ -42,7 +42,7 @@ def search_client(search_app):
 
 
 def assert_api_error(response, status: int) -> dict:
-    """The canonical error shape from lookup.errors, with the expected status."""
+    """The canonical error shape from lookup.web.errors, with the expected status."""
     assert response.status_code == status
     assert response.is_json
     error = response.get_json()["error"]
@@ -106,7 +106,7 @@ def test_limit_is_clamped(search_client):
 
 def test_missing_index_is_a_503_and_logs_how_to_rebuild(client, caplog):
     # conftest's app has an empty instance folder: no index was ever built.
-    with caplog.at_level(logging.WARNING, logger="lookup.search_api"):
+    with caplog.at_level(logging.WARNING, logger="lookup.web.search_api"):
         response = client.get("/api/search?q=refund")
         client.get("/api/search?q=refund")
     error = assert_api_error(response, 503)

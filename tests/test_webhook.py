@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from lookup.webhook import sign
-from lookup.webhook import verify_signature
+from lookup.web.webhook import sign
+from lookup.web.webhook import verify_signature
 from tests.lookup_fixtures import make_order
 from tests.lookup_fixtures import shipping
 

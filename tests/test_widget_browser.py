@@ -44,8 +44,8 @@ def start_service(
     instance: Path, site_dir: Path, port: int | None = None, rate: str = "1000/minute"
 ):
     """The real app (site + API + no-JS page) with the demo orders, and a server for it."""
-    from lookup.db import get_store
     from lookup.demo import install_demo
+    from lookup.web.db import get_store
 
     app = create_app(
         {

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from pathlib import Path
 
 from flask import Flask
 from flask import current_app
@@ -32,6 +33,14 @@ def get_insights() -> InsightsStore:
 
 # -- counting what the service answers -------------------------------------------------------------
 
+def misses_file() -> Path:
+    """Where zero-result queries are counted: SEARCH_MISSES_FILE, else the instance folder."""
+    configured = current_app.config.get("SEARCH_MISSES_FILE")
+    if configured:
+        return Path(configured)
+    return Path(current_app.instance_path) / "search-misses.sqlite3"
+
+
 def count_next_steps(step_ids: Iterable[str]) -> None:
     """Count the next steps a lookup showed (ids only, never the order); never fails a lookup."""
     insights: InsightsStore | None = current_app.extensions.get("insights")
@@ -44,16 +53,7 @@ def count_next_steps(step_ids: Iterable[str]) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Keep insights beside the orders and serve their endpoints; config defaults."""
-    app.config.setdefault("FEEDBACK_RATE_LIMIT", "20/minute")
-    app.config.setdefault("SEARCH_CLICK_RATE_LIMIT", "60/minute")
-    # No token, no operator page (404); HELPCENTER_OPERATOR_TOKEN sets it.
-    app.config.setdefault("OPERATOR_TOKEN", None)
-    # Wrong operator tokens a client may try.
-    app.config.setdefault("OPERATOR_RATE_LIMIT", "10/minute")
+    """Keep the insights store beside the orders."""
     store = app.extensions["order_store"]
     app.extensions["insights"] = InsightsStore(
         store, table_prefix=app.config.get("DATABASE_TABLE_PREFIX") or "")
-    from lookup import feedback
-
-    app.register_blueprint(feedback.bp)

@@ -19,8 +19,10 @@ from flask.cli import with_appcontext
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import ServiceUnavailable
 
-from lookup.limits import limiter
 from lookup.personal import scrub
+from lookup.web.insights import misses_file
+from lookup.web.limits import configured
+from lookup.web.limits import limiter
 from search import IndexUnavailable
 from search import SearchIndex
 from search import open_index
@@ -90,14 +92,6 @@ def _forget_index(reason: str) -> None:
         _warn_once(state, reason)
 
 
-def misses_file() -> Path:
-    """Where zero-result queries are counted: SEARCH_MISSES_FILE, else the instance folder."""
-    configured = current_app.config.get("SEARCH_MISSES_FILE")
-    if configured:
-        return Path(configured)
-    return Path(current_app.instance_path) / "search-misses.sqlite3"
-
-
 def _limit() -> int:
     """The `limit` parameter, kept between 1 and MAX_LIMIT.
 
@@ -113,16 +107,11 @@ def _limit() -> int:
     return max(1, min(value, MAX_LIMIT))
 
 
-def _search_rate() -> str:
-    return current_app.config["SEARCH_RATE_LIMIT"]
-
-
-def _search_limit_off() -> bool:
-    return str(current_app.config["SEARCH_RATE_LIMIT"]).strip().lower() == "off"
+_search_rate, _search_off = configured("SEARCH_RATE_LIMIT")
 
 
 @bp.get("/search")
-@limiter.limit(_search_rate, scope="search", exempt_when=_search_limit_off)
+@limiter.limit(_search_rate, scope="search", exempt_when=_search_off)
 def search() -> dict[str, Any]:
     """Answer `q` with the best sections: {"query", "results": [...], "suggestion"?}."""
     limit = _limit()

@@ -12,8 +12,8 @@ from flask import request
 from flask import send_from_directory
 from werkzeug.exceptions import NotFound
 
-from lookup.security import content_security_policy
-from lookup.security import inline_script_hashes
+from lookup.web.security import content_security_policy
+from lookup.web.security import inline_script_hashes
 
 bp = Blueprint("site", __name__)
 

@@ -25,10 +25,11 @@ from lookup import PROJECT_DIR
 from lookup import create_app
 from lookup import demo
 from lookup import importer
-from lookup import insights
 from lookup import report
-from lookup.db import get_store
-from lookup.search_api import misses_file
+from lookup.web import insights
+from lookup.web.db import ensure_demo_orders
+from lookup.web.db import get_store
+from lookup.web.insights import misses_file
 from search.misses import prune as prune_searches
 
 # A line of progress every so many pages indexed, or order lines read when not on a terminal.
@@ -110,9 +111,8 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
         build_all(app)
     if not Path(app.config["SEARCH_INDEX_DIR"]).is_dir():
         build_all(app)
-    with app.app_context():
-        if demo.ensure_demo_store():
-            click.echo("Created the demo order store (see the README for orders to try).")
+    if ensure_demo_orders(app):
+        click.echo("Created the demo order store (see the README for orders to try).")
     click.echo(f"Help center on http://{host}:{port}/ (Ctrl+C to stop)")
     # waitress drops X-Forwarded-For from peers it was not told to trust; the app's ProxyFix
     # (HELPCENTER_TRUSTED_PROXIES) decides how much of it to believe, as under gunicorn.

@@ -1,4 +1,4 @@
-"""Looking an order up: the one function the JSON API and the no-JavaScript page both call."""
+"""The answer to a lookup: everything a buyer may see about their order, built from the document."""
 
 from __future__ import annotations
 
@@ -6,49 +6,28 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask import current_app
-
 from lookup.contact import DEFAULT_CONTACT_SELLER_URL
 from lookup.contact import DEFAULT_SUPPORT_URL
 from lookup.contact import contact_block
-from lookup.db import get_store
-from lookup.insights import count_next_steps
 from lookup.next_steps import next_steps
+from lookup.orders import MILESTONES
 from lookup.orders import STATUS_LABELS
+from lookup.orders import dig
 from lookup.orders import parse_time
 from lookup.personal import scrub_contact
 
 # Timeline titles of the milestones an order document dates.
-MILESTONE_TITLES = (
-    ("placed", ("placed_at",), "Order placed"),
-    ("paid", ("payment", "paid_at"), "Payment received"),
-    ("shipped", ("shipping", "shipped_at"), "Shipped"),
-    ("delivered", ("shipping", "delivered_at"), "Delivered"),
-    ("cancelled", ("cancelled_at",), "Order cancelled"),
-    ("refunded", ("refunded_at",), "Refund issued"),
-    ("completed", ("completed_at",), "Order completed"),
-)
-
-
-def lookup_order(order_number: str, email: str, today: date | None = None) -> dict[str, Any] | None:
-    """The lookup answer (the API's JSON body) for an order and its email, or None for any miss.
-
-    Call inside an app context. `today` defaults to the server's date.
-    """
-    document = get_store().find(order_number, email)
-    if document is None:
-        return None
-    config = current_app.config
-    answer = order_answer(
-        document,
-        current_app.extensions["policy"],
-        today or date.today(),
-        seller_url_template=config.get("CONTACT_SELLER_URL") or DEFAULT_CONTACT_SELLER_URL,
-        support_url=config.get("SUPPORT_URL") or DEFAULT_SUPPORT_URL,
-    )
-    # For the operator's report: which next steps buyers are shown, by id only (issue 9).
-    count_next_steps(step["id"] for step in answer["next_steps"])
-    return answer
+# The milestones and where a document dates them are lookup.orders.MILESTONES; these are only
+# their words.
+MILESTONE_TITLES = {
+    "placed": "Order placed",
+    "paid": "Payment received",
+    "shipped": "Shipped",
+    "delivered": "Delivered",
+    "cancelled": "Order cancelled",
+    "refunded": "Refund issued",
+    "completed": "Order completed",
+}
 
 
 def order_answer(document: Mapping[str, Any], policy: Mapping[str, Any], today: date, *,
@@ -120,10 +99,9 @@ def timeline(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The order's milestones and the carrier's scans, latest first."""
     entries: list[dict[str, Any]] = []
     shipping = document.get("shipping") or {}
-    for code, path, title in MILESTONE_TITLES:
-        value: Any = document
-        for key in path:
-            value = value.get(key) if isinstance(value, Mapping) else None
+    for code, path in MILESTONES:
+        value = dig(document, path)
+        title = MILESTONE_TITLES[code]
         if isinstance(value, str):
             if code == "shipped" and shipping.get("carrier"):
                 title = f"Shipped with {shipping['carrier']}"

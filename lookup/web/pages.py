@@ -19,13 +19,13 @@ from flask import render_template
 from flask import request
 from werkzeug.exceptions import HTTPException
 
-from lookup import limits
-from lookup import service
-from lookup.cors import allowed
-from lookup.cors import cross_site_form
 from lookup.orders import MAX_EMAIL
 from lookup.orders import MAX_ORDER_NUMBER
 from lookup.orders import normalize_order_number
+from lookup.web import limits
+from lookup.web.cors import allowed
+from lookup.web.cors import cross_site_form
+from lookup.web.lookups import lookup_order
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +226,7 @@ def lookup_page():
     # The API and this page draw on the same counts (see lookup/limits.py).
     attempt = limits.LookupAttempt(order_number, email)
     attempt.check()
-    answer = service.lookup_order(order_number, email, date.today())
+    answer = lookup_order(order_number, email, date.today())
     if answer is None:
         attempt.failed()
         return render("not_found", 404, form=form)

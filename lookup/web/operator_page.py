@@ -14,14 +14,14 @@ from flask import request
 from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import NotFound
 
-from lookup.cors import cross_site_form
-from lookup.insights import get_insights
-from lookup.insights import today
-from lookup.limits import limiter
 from lookup.report import DEFAULT_DAYS
 from lookup.report import build_report
 from lookup.report import period
-from lookup.search_api import misses_file
+from lookup.web.cors import cross_site_form
+from lookup.web.insights import get_insights
+from lookup.web.insights import misses_file
+from lookup.web.insights import today
+from lookup.web.limits import limiter
 
 bp = Blueprint("operator_page", __name__, url_prefix="/operator")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +19,17 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import Conflict
 from werkzeug.exceptions import NotFound
 
-from lookup.api import json_body
-from lookup.insights import get_insights
-from lookup.insights import today
 from lookup.insights_store import MAX_COMMENT
 from lookup.insights_store import MAX_PAGE
-from lookup.limits import limiter
 from lookup.personal import scrub
-from lookup.search_api import misses_file
+from lookup.web.inputs import json_body
+from lookup.web.inputs import only_fields
+from lookup.web.inputs import text
+from lookup.web.insights import get_insights
+from lookup.web.insights import misses_file
+from lookup.web.insights import today
+from lookup.web.limits import configured
+from lookup.web.limits import limiter
 from search.misses import MAX_STORED_CHARS
 from search.misses import record_click
 
@@ -40,44 +42,9 @@ VIEW_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # A site path as the built site serves it: no query, fragment, blanks, backslashes or `..`.
 SEGMENT = r"[^\s?#\\/\x00-\x1f\x7f]+"
 PAGE_PATH = re.compile(rf"^/(?:{SEGMENT}/)*(?:{SEGMENT}\.html)?$")
-# Tabs and line breaks are blanks (collapsed); other control characters are refused.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _rate(name: str) -> str:
-    return current_app.config[name]
-
-
-def _off(name: str) -> bool:
-    return str(current_app.config[name]).strip().lower() == "off"
 
 
 # -- validation (each 400 names the field) ------------------------------------------------------
-
-def only_fields(body: dict[str, Any], allowed: Iterable[str]) -> None:
-    """Refuse fields the endpoint does not know, so a typo is not silently dropped."""
-    for name in body:
-        if name not in allowed:
-            raise BadRequest(f"{name}: unknown field.")
-
-
-def text(body: dict[str, Any], name: str, limit: int, *, required: bool = True) -> str | None:
-    """A string field: at most limit characters, no control characters, blanks collapsed."""
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise BadRequest(f"{name}: required, a non-empty string.")
-    if len(value) > limit:
-        raise BadRequest(f"{name}: must be at most {limit} characters.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadRequest(f"{name}: must be valid Unicode text.") from None
-    if CONTROL.search(value):
-        raise BadRequest(f"{name}: must not contain control characters.")
-    return " ".join(value.split()) or None
-
 
 def view_field(body: dict[str, Any]) -> str:
     """The page view's random token."""
@@ -125,8 +92,9 @@ def comment_field(body: dict[str, Any], *, required: bool) -> str | None:
 
 
 # The vote and its comment draw on one allowance per client.
-feedback_limit = limiter.shared_limit(lambda: _rate("FEEDBACK_RATE_LIMIT"), scope="feedback",
-                                      exempt_when=lambda: _off("FEEDBACK_RATE_LIMIT"))
+_feedback_rate, _feedback_off = configured("FEEDBACK_RATE_LIMIT")
+_click_rate, _click_off = configured("SEARCH_CLICK_RATE_LIMIT")
+feedback_limit = limiter.shared_limit(_feedback_rate, scope="feedback", exempt_when=_feedback_off)
 
 
 # -- endpoints -----------------------------------------------------------------------------------
@@ -166,8 +134,7 @@ def feedback_comment() -> Response:
 
 
 @bp.post("/search/click")
-@limiter.limit(lambda: _rate("SEARCH_CLICK_RATE_LIMIT"), scope="search-click",
-               exempt_when=lambda: _off("SEARCH_CLICK_RATE_LIMIT"))
+@limiter.limit(_click_rate, scope="search-click", exempt_when=_click_off)
 def search_click() -> Response:
     """Count a click on one of the help bar's results for a query (query text only)."""
     body = json_body(MAX_BODY_BYTES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from pathlib import Path
 
 from flask import Flask
@@ -10,6 +11,7 @@ from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
+from lookup.demo import ensure_demo_store
 from lookup.store import OrderStore
 from lookup.store import safe_url
 
@@ -30,6 +32,14 @@ def get_store() -> OrderStore:
     return current_app.extensions["order_store"]
 
 
+def ensure_demo_orders(app: Flask, today: date | None = None) -> bool:
+    """Fill the default store with the demo orders (re-dated daily) when no database was
+    configured; a configured database is the user's and never gets demos. True when written."""
+    if app.config.get("DATABASE_URL"):
+        return False
+    return ensure_demo_store(app.extensions["order_store"], today)
+
+
 def check_store() -> dict[str, str]:
     """Health check: can the store be read?"""
     try:
@@ -48,7 +58,7 @@ def store_unavailable(exc: SQLAlchemyError):
     original = getattr(exc, "orig", None)
     log.error("order store unavailable: %s", type(original or exc).__name__,
               extra={"event": "store_unavailable", "error": type(exc).__name__})
-    from lookup.errors import render_error
+    from lookup.web.errors import render_error
 
     error = ServiceUnavailable("The order service is temporarily unavailable. Try again shortly.")
     response = render_error(error)

@@ -19,11 +19,11 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import Unauthorized
 from werkzeug.exceptions import UnsupportedMediaType
 
-from lookup.db import get_store
 from lookup.orders import OrderError
 from lookup.orders import parse_time
 from lookup.orders import validate_order
 from lookup.store import unstorable_field
+from lookup.web.db import get_store
 
 bp = Blueprint("webhook", __name__, url_prefix="/api/webhooks")
 log = logging.getLogger(__name__)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from lookup.feedback import PAGE_PATH
-from lookup.feedback import VIEW_TOKEN
 from lookup.insights_store import MAX_COMMENT
 from lookup.insights_store import MAX_PAGE
 from lookup.next_steps import STEP_IDS
@@ -13,6 +11,8 @@ from lookup.orders import ITEM_KINDS
 from lookup.orders import MAX_EMAIL
 from lookup.orders import MAX_ORDER_NUMBER
 from lookup.orders import STATUSES
+from lookup.web.feedback import PAGE_PATH
+from lookup.web.feedback import VIEW_TOKEN
 from search.misses import MAX_STORED_CHARS
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from flask import Blueprint
 from flask import Response
@@ -15,14 +14,14 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
-from werkzeug.exceptions import UnsupportedMediaType
 
-from lookup.limits import LookupAttempt
 from lookup.orders import MAX_EMAIL
 from lookup.orders import MAX_ORDER_NUMBER
 from lookup.orders import normalize_order_number
-from lookup.service import lookup_order
-from lookup.store import unstorable_field
+from lookup.web.inputs import json_body
+from lookup.web.inputs import text_field
+from lookup.web.limits import LookupAttempt
+from lookup.web.lookups import lookup_order
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
@@ -53,39 +52,6 @@ def health():
     checks = health_checks()
     ok = all(check["status"] == "ok" for check in checks.values())
     return {"status": "ok" if ok else "degraded", "checks": checks}
-
-
-def json_or_none() -> Any:
-    """The request's parsed JSON, or None when it is not valid JSON (nested too deep included)."""
-    try:
-        return request.get_json(silent=True)
-    except RecursionError:
-        # `[[[[…]]]]` a few thousand deep exhausts the parser's stack: malformed, not a crash.
-        return None
-
-
-def json_body(max_bytes: int) -> dict[str, Any]:
-    """The request's JSON object; 415 when it is not JSON, 413 when too big, 400 when malformed."""
-    if not request.is_json:
-        raise UnsupportedMediaType("Send a JSON body with Content-Type: application/json.")
-    request.max_content_length = max_bytes
-    body = json_or_none()
-    if not isinstance(body, dict):
-        raise BadRequest("body: must be a JSON object.")
-    return body
-
-
-def text_field(body: dict[str, Any], name: str, limit: int) -> str:
-    """A required, non-blank string field of a request body; 400 naming the field otherwise."""
-    value = body.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise BadRequest(f"{name}: required, a non-empty string.")
-    if len(value) > limit:
-        raise BadRequest(f"{name}: must be at most {limit} characters of text.")
-    if unstorable_field(value):
-        # NUL and unpaired surrogates (JSON can spell both) are never part of one.
-        raise BadRequest(f"{name}: must not contain NUL or unpaired surrogate characters.")
-    return value
 
 
 @bp.post("/orders/lookup")
@@ -119,7 +85,7 @@ def lookup() -> Response:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3.1 document describing this API."""
-    from lookup.openapi import openapi_document
+    from lookup.web.openapi import openapi_document
 
     return jsonify(openapi_document())
 

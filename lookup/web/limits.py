@@ -22,6 +22,7 @@ import hashlib
 import ipaddress
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask
@@ -38,8 +39,9 @@ from limits.storage import storage_from_string
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lookup.errors import render_error
 from lookup.orders import normalize_order_number
+from lookup.web.errors import render_error
+from lookup.web.settings import is_off
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,12 @@ def client_address() -> str:
 
 def limits_off() -> bool:
     """True when failed-lookup limits are switched off (only for benchmarks)."""
-    return str(current_app.config["LOOKUP_RATE_LIMIT"]).strip().lower() == "off"
+    return is_off(current_app.config["LOOKUP_RATE_LIMIT"])
+
+
+def configured(name: str) -> tuple[Callable[[], str], Callable[[], bool]]:
+    """For a Flask-Limiter limit set by the setting `name`: its rate, and when it is `off`."""
+    return (lambda: current_app.config[name]), (lambda: is_off(current_app.config[name]))
 
 
 def _digest(kind: str, value: str) -> str:
