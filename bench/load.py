@@ -27,6 +27,7 @@ import time
 import uuid
 from collections import Counter
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
@@ -77,6 +78,11 @@ class Tally:
                 self.server_errors += 1
             elif status not in EXPECTED[kind]:
                 self.unexpected[f"{kind} {status}"] += 1
+
+    def fewest(self) -> int:
+        """How many answers the least-answered kind of request has had."""
+        with self.lock:
+            return min(len(self.latencies[kind]) for kind in MIX)
 
     def failed(self, kind: str, exc: Exception) -> None:
         """One request that got no answer."""
@@ -161,14 +167,14 @@ def wait_until_healthy(port: int, process: subprocess.Popen, timeout: float = 60
     raise RuntimeError("gunicorn did not answer in time")
 
 
-def client(port: int, deadline: float, tally: Tally, orders: list[tuple[str, str]],
+def client(port: int, until: Callable[[], bool], tally: Tally, orders: list[tuple[str, str]],
            seed_value: int) -> None:
     """One client: requests back to back, a new connection each (gunicorn's sync workers close
     them), until the deadline."""
     rng = random.Random(seed_value)
     kinds, weights = list(MIX), list(MIX.values())
     sequence = 0
-    while time.monotonic() < deadline:
+    while not until():
         kind = rng.choices(kinds, weights)[0]
         # Each request is another buyer, as the proxy in front of the service reports it: the
         # production limits stay on and count every buyer apart.
@@ -237,7 +243,15 @@ def run(database: str, args: argparse.Namespace) -> dict[str, Any]:
         try:
             wait_until_healthy(port, server)
             deadline = time.monotonic() + args.duration
-            threads = [threading.Thread(target=client, args=(port, deadline, tally, orders, n))
+            # A busy machine answers fewer requests in the same time: run on (up to a cap) until
+            # every kind has had its share, so the figures never rest on a handful.
+            cap = deadline + args.max_extra
+
+            def until() -> bool:
+                now = time.monotonic()
+                return now >= cap or (now >= deadline and tally.fewest() >= args.min_each)
+
+            threads = [threading.Thread(target=client, args=(port, until, tally, orders, n))
                        for n in range(args.clients)]
             started = time.monotonic()
             for thread in threads:
@@ -313,6 +327,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--duration", type=float, default=60, help="seconds of load per run")
+    parser.add_argument("--min-each", type=int, default=0,
+                        help="run past --duration until each kind has had this many answers")
+    parser.add_argument("--max-extra", type=float, default=120,
+                        help="seconds --min-each may add at most")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--site-dir", help="a built site (default: ./site, or build one)")

@@ -30,7 +30,8 @@ def test_short_load_has_zero_errors(database, built_site: Path, site_index: Path
     figures = tmp_path / "load.json"
     completed = subprocess.run(
         [sys.executable, str(PROJECT_DIR / "bench" / "load.py"), "--db", database,
-         "--duration", str(SECONDS), "--clients", str(CLIENTS), "--workers", "2",
+         "--duration", str(SECONDS), "--min-each", "25", "--clients", str(CLIENTS),
+         "--workers", "2",
          "--site-dir", str(built_site), "--index-dir", str(site_index), "--json", str(figures)],
         capture_output=True, text=True, timeout=240)
     print(completed.stdout)
