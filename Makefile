@@ -9,7 +9,7 @@ export NO_MKDOCS_2_WARNING := 1
 # Material's instant navigation works only on the address the site was built for.
 export HELPCENTER_SITE_URL ?= http://$(HOST):$(PORT)/
 
-.PHONY: run test build bench chromium wrk clean
+.PHONY: run test build bench chromium axe wrk clean
 
 run: $(VENV)/.installed
 	$(BIN)/helpcenter build
@@ -18,7 +18,7 @@ run: $(VENV)/.installed
 build: $(VENV)/.installed
 	$(BIN)/helpcenter build
 
-test: $(VENV)/.installed-test chromium
+test: $(VENV)/.installed-test chromium axe
 	$(BIN)/pytest
 
 # About 10 minutes; `make bench BENCH_ARGS=--quick` runs small sizes in a few.
@@ -47,6 +47,19 @@ chromium:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
 	fi
+
+# The accessibility tests inject axe-core, pinned in tests/axe/package-lock.json; npm comes with
+# apt when it is missing.
+AXE := tests/axe/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+
+$(AXE): tests/axe/package.json tests/axe/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm; \
+	fi
+	npm ci --prefix tests/axe --no-audit --no-fund --silent
+	touch $@
 
 # The lookup benchmark drives wrk; install it with apt when it is missing.
 wrk:
