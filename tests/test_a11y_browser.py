@@ -413,6 +413,10 @@ def test_keyboard_alone_looks_up_an_order_and_opens_a_next_step(new_page, servic
     settled(page, re.compile("Order DEMO-1011"))
     # The answer's heading has the focus: a screen reader reads it, the next Tab goes on from it.
     assert page.evaluate("document.activeElement.matches('h3.hc-answer__title')")
+    # The stages are a list with the current one marked; deadlines are words, not a colour.
+    assert page.locator("ol.hc-stages > li[aria-current=step]").count() == 1
+    for due in page.locator(".hc-card__due").all_inner_texts():
+        assert re.fullmatch(r"\w+( it)? by \w{3} \d{1,2} \w{3}( \d{4})? — .+", due), due
     tab_until(
         page,
         "!!document.activeElement.closest('.hc-card') && "
