@@ -14,7 +14,7 @@ PIP_INSTALL := $(BIN)/pip install --quiet --constraint $(CONSTRAINTS)
 # Material's instant navigation works only on the address the site was built for.
 export HELPCENTER_SITE_URL ?= http://$(HOST):$(PORT)/
 
-.PHONY: run test lint docs build bench lock chromium nginx wrk clean
+.PHONY: run test lint docs build bench lock chromium nginx axe wrk clean
 
 run: $(VENV)/.installed
 	$(BIN)/helpcenter build
@@ -23,7 +23,7 @@ run: $(VENV)/.installed
 build: $(VENV)/.installed
 	$(BIN)/helpcenter build
 
-test: lint chromium nginx
+test: lint chromium nginx axe
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test
@@ -84,6 +84,19 @@ nginx:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx; \
 	fi
+
+# The accessibility tests inject axe-core, pinned in tests/axe/package-lock.json; npm comes with
+# apt when it is missing.
+AXE := tests/axe/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+
+$(AXE): tests/axe/package.json tests/axe/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm; \
+	fi
+	npm ci --prefix tests/axe --no-audit --no-fund --silent
+	touch $@
 
 # The lookup benchmark drives wrk; install it with apt when it is missing.
 wrk:

@@ -100,6 +100,8 @@
     panel.setAttribute("data-helpbar-results", "");
     panel.hidden = true;
     var meta = element("div", "md-search-result__meta");
+    // "3 matching documents" is read out as the buyer types; the results wait for the arrows.
+    meta.setAttribute("aria-live", "polite");
     var list = element("ol", "md-search-result__list");
     list.setAttribute("role", "list");
     panel.appendChild(meta);
@@ -266,6 +268,9 @@
     });
 
     panel.addEventListener("keydown", function (ev) {
+      // Escape closes the results, by Material's own handler further up; the focus goes back to
+      // the box first, so it is not left on a result that is no longer shown.
+      if (ev.key === "Escape") input.focus();
       if (ev.key !== "ArrowDown" && ev.key !== "ArrowUp") return;
       move(document.activeElement, ev.key === "ArrowDown" ? 1 : -1);
       ev.preventDefault();

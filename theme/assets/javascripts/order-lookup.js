@@ -134,16 +134,46 @@
     "<p>We cannot look up orders right now. Please try again in a few minutes.</p>" +
     `<p>You can still reach the seller: <a class="md-button" href="${esc(new URL("sellers/contact/", site))}">How to contact a seller</a></p>`);
 
-  const show = (out, html) => {
-    out.removeAttribute("aria-busy");
+  // The answer goes into the live region in one piece, then the region stops being busy: screen
+  // readers announce it once. Focus moves to its heading, where keyboard users carry on.
+  const show = (out, html, focus) => {
     out.innerHTML = html;
-    const title = out.querySelector(".hc-answer__title");
-    // Move focus to the answer so keyboard and screen-reader users land on it.
-    if (title) title.focus();
+    out.removeAttribute("aria-busy");
+    (focus || out.querySelector(".hc-answer__title")).focus();
   };
+
+  // A field's error, in words under it and tied to it; an empty message clears it.
+  const FIELD_ERRORS = {
+    order_number: "Enter the order number from your confirmation email, e.g. CM-100234.",
+    email: "Enter the email you ordered with, e.g. name@example.com.",
+  };
+  const mark = (input, message) => {
+    const id = `${input.id}-error`;
+    let note = document.getElementById(id);
+    if (!note) {
+      note = document.createElement("p");
+      note.id = id;
+      note.className = "hc-lookup__error";
+      input.parentElement.appendChild(note);
+    }
+    note.textContent = message ? `⚠ ${message}` : "";
+    note.hidden = !message;
+    const described = (input.getAttribute("aria-describedby") || "").split(" ").filter((x) => x && x !== id);
+    if (message) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+    input.setAttribute("aria-describedby", described.concat(message ? [id] : []).join(" "));
+  };
+  // The fields that cannot be sent as typed: the same blanks and leading "#" the service ignores.
+  const invalid = (form) => [
+    [form.order_number, !form.order_number.value.trim().replace(/^#+/, "").trim()],
+    [form.email, !/^[^\s@]+@[^\s@]+$/.test(form.email.value.trim())],
+  ].filter(([, bad]) => bad).map(([input]) => input);
 
   const submit = async (form, out) => {
     if (out.getAttribute("aria-busy")) return;
+    const wrong = invalid(form);
+    [form.order_number, form.email].forEach((input) => mark(input, wrong.includes(input) ? FIELD_ERRORS[input.name] : ""));
+    if (wrong.length) return wrong[0].focus();
     out.setAttribute("aria-busy", "true");
     out.innerHTML = '<p class="hc-loading">Looking up your order…</p>';
     const body = { order_number: form.order_number.value, email: form.email.value };
@@ -162,7 +192,10 @@
     if (res.status === 429) return show(out, wait(res.headers.get("Retry-After")));
     if (res.status >= 500) return show(out, UNREACHABLE());
     const err = ((await res.json().catch(() => ({}))).error) || {};
-    show(out, problem("Please check what you typed", `<p>${esc(err.detail || "The order number or the email is not valid.")}</p>`));
+    // The service names the field it refused ("email: ..."): mark it and send the buyer there.
+    const field = form.elements[(/^(order_number|email):/.exec(err.detail || "") || [])[1]];
+    if (field) mark(field, FIELD_ERRORS[field.name]);
+    show(out, problem("Please check what you typed", `<p>${esc(err.detail || "The order number or the email is not valid.")}</p>`), field);
   };
 
   const mount = (root) => {
@@ -170,6 +203,9 @@
     root.dataset.hcReady = "1";
     const form = root.querySelector("form");
     const out = root.querySelector(".hc-lookup__result");
+    // Our own messages, tied to the fields, replace the browser's bubbles (which no screen reader
+    // keeps); without JavaScript the browser's own checks still apply.
+    form.noValidate = true;
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       submit(form, out);
