@@ -297,7 +297,7 @@ def test_every_widget_state_meets_wcag_aa(new_page, service, palette):
 
 def no_js_page(new_page, service, palette: str, state: str):
     """The service's own order-status page (the form's target without JavaScript) in a state."""
-    from lookup import pages
+    from lookup.web import pages
 
     url = service.url + "/order-status/lookup"
     page = new_page(palette)
