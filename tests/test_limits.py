@@ -140,3 +140,24 @@ def test_the_api_and_the_no_javascript_page_share_one_allowance(tmp_path):
                        environ_base={"REMOTE_ADDR": "10.0.0.1"})
     assert page.status_code == 404
     assert miss(client, "G-4").status_code == 429
+
+
+def test_hits_cost_no_round_trip_to_the_counters(tmp_path):
+    """A buyer who finds their order never touches the limiter's storage; a miss does."""
+    app = make_app(tmp_path)
+    counts = app.extensions["failed_lookups"]
+    calls = []
+    real = counts.storage
+
+    class Watched:
+        def __getattr__(self, name):
+            calls.append(name)
+            return getattr(real, name)
+
+    counts.storage = Watched()
+    client = app.test_client()
+    for _ in range(20):
+        assert hit(client).status_code == 200
+    assert calls == []
+    assert miss(client).status_code == 404
+    assert "incr" in calls

@@ -13,7 +13,9 @@ Three things are counted, only ever on a miss (a buyer who finds their order is 
 
 The counters are sliding windows in the storage the app names (memory, or Redis to share them);
 each miss increments them atomically and a miss that goes past the allowance is answered 429
-rather than 404, so requests arriving together cannot overshoot it.
+rather than 404, so requests arriving together cannot overshoot it. What a miss teaches (this
+client, or this client on this target, is refused until then) is kept in the process too, and a
+lookup is checked against that alone: a hit costs no round trip to the storage.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -123,6 +126,7 @@ class FailureCounts:
         self.storage: Storage = storage_from_string(uri)
         self.fallback = MemoryStorage()
         self.prefix = f"{prefix}failed-lookups:"
+        self.refusals = Refusals()
 
     def _call(self, method: str, *args):
         try:
@@ -141,15 +145,44 @@ class FailureCounts:
         the new count."""
         return int(self._call("incr", self.prefix + key, 2 * seconds))
 
-    def over(self, window: Window, name: str, current: int | None = None) -> int | None:
-        """Seconds to wait when the sliding count under `name` has reached the allowance, else
-        None. `current` is the current window's count when the caller has just read it."""
-        if current is None:
-            current = self.get(window.key(name))
-        previous = self.get(window.key(name, back=1))
-        if window.count(current, previous) < window.limit.amount:
+
+
+class Refusals:
+    """Who this process has refused, and until when: a lookup is checked against this alone, so
+    a hit costs no round trip to the counters' storage.
+
+    A refusal is learned on a miss (which reads the shared counts anyway). With the counts in
+    Redis, a client past its allowance can therefore be answered once more by each worker that
+    has not yet seen it miss: a bound of one extra answer per worker process and window.
+    """
+
+    def __init__(self, size: int = 100_000) -> None:
+        self.until: dict[str, float] = {}
+        self.size = size
+        self.lock = threading.Lock()
+
+    def add(self, key: str, seconds: int) -> None:
+        """Refuse `key` for the next `seconds`."""
+        with self.lock:
+            if len(self.until) >= self.size:
+                # Bounded memory: forget what has expired, else the oldest refusal.
+                now = time.time()
+                self.until = {k: t for k, t in self.until.items() if t > now} or self.until
+                while len(self.until) >= self.size:
+                    self.until.pop(next(iter(self.until)))
+            self.until[key] = max(self.until.get(key, 0.0), time.time() + seconds)
+
+    def wait(self, key: str) -> int | None:
+        """Seconds `key` is still refused for, or None."""
+        until = self.until.get(key)
+        if until is None:
             return None
-        return window.retry_after(current, previous)
+        left = until - time.time()
+        if left <= 0:
+            with self.lock:
+                self.until.pop(key, None)
+            return None
+        return max(1, int(left) + 1)
 
 
 def _allowances(setting: str) -> list[RateLimitItem]:
@@ -168,7 +201,8 @@ def refused(seconds: int) -> TooManyRequests:
 
 
 class LookupAttempt:
-    """One lookup's place in the counts: checked before the store is asked, counted on a miss."""
+    """One lookup's place in the counts: checked before the store is asked (in this process's
+    memory), counted on a miss (in the shared storage)."""
 
     def __init__(self, order_number: str, email: str) -> None:
         self.off = limits_off()
@@ -184,25 +218,22 @@ class LookupAttempt:
             "email": _digest("email", email.strip().lower()),
         }
 
+    def pair(self, target: str) -> str:
+        """The key of this client's misses on one target."""
+        return f"{target}|{self.client}"
+
     def check(self) -> None:
-        """Refuse (429) a client past its allowance, or one that keeps missing on a target
-        under attack."""
-        counts = _counts()
-        for window in self.client_windows:
-            wait = counts.over(window, self.client)
+        """Refuse (429) a client past its allowance, or one that keeps missing on a target under
+        attack, from what this process knows: no round trip to the storage."""
+        refusals = _counts().refusals
+        for key in (self.client, *map(self.pair, self.targets.values())):
+            wait = refusals.wait(key)
             if wait:
                 raise refused(wait)
-        for target in self.targets.values():
-            for window in self.target_windows:
-                # Cheapest first: most clients have never missed on this target.
-                if not counts.get(window.key(f"{target}|{self.client}")):
-                    continue
-                wait = counts.over(window, target)
-                if wait:
-                    raise refused(wait)
 
     def failed(self) -> None:
-        """Count a miss; refuse it (429) when it takes the client past its allowance.
+        """Count a miss; refuse it (429) when it takes the client past its allowance, or when
+        the client misses again on a target under attack.
 
         Each increment is atomic, so of many misses arriving together only as many as the
         allowance leaves are answered 404.
@@ -213,16 +244,25 @@ class LookupAttempt:
             current = counts.incr(window.key(self.client), window.seconds)
             previous = counts.get(window.key(self.client, back=1))
             if window.count(current, previous) > window.limit.amount:
-                waits.append(window.retry_after(current, previous))
+                wait = window.retry_after(current, previous)
+                counts.refusals.add(self.client, wait)
+                waits.append(wait)
         for kind, target in self.targets.items():
             for window in self.target_windows:
-                counts.incr(window.key(f"{target}|{self.client}"), window.seconds)
+                mine = counts.incr(window.key(self.pair(target)), window.seconds)
                 total = counts.incr(window.key(target), window.seconds)
                 if total == window.limit.amount + 1:
                     # Once per window: the operator sees an attack without learning the target.
                     log.warning("many failed lookups for one %s", kind, extra={
                         "event": "lookup_target_under_attack", "target": kind,
                         "failures": total, "window_seconds": window.seconds})
+                previous = counts.get(window.key(target, back=1))
+                if window.count(total, previous) > window.limit.amount:
+                    # Under attack: this client has missed on it, so it is refused on it.
+                    wait = window.retry_after(total, previous)
+                    counts.refusals.add(self.pair(target), wait)
+                    if mine > 1:
+                        waits.append(wait)
         if waits:
             raise refused(max(waits))
 
