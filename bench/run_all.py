@@ -34,8 +34,9 @@ from common import PROJECT_DIR  # noqa: E402
 RESULTS_DIR = BENCH_DIR / "results"
 LATEST_DIR = BENCH_DIR / "latest"
 
-# The targets of issue 8.
-TARGET_RATIO = 0.7
+# The targets: lookups with the production limits on (counters in memory, or in Redis).
+TARGET_RATIO = 0.6
+TARGET_RATIO_REDIS = 0.5
 TARGET_P99_MS = 50
 TARGET_IMPORT_RATE = 20_000
 TARGET_SEARCH_P95_MS = 20
@@ -89,11 +90,15 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     rows: list[tuple[str, str, str, bool]] = []
     summary = results["lookup"]["throughput"]["summary"]
     for store in ("sqlite", "postgresql"):
-        if store in summary:
-            figures = summary[store]
-            rows.append((f"Lookup throughput, {store}", f"≥ {TARGET_RATIO} of bare Flask",
-                         f"{figures['ratio']:.2f}", figures["ratio"] >= TARGET_RATIO))
-            rows.append((f"Lookup p99, {store}", f"< {TARGET_P99_MS} ms",
+        for name, counters, ratio in ((store, "memory", TARGET_RATIO),
+                                      (f"{store}_redis", "Redis", TARGET_RATIO_REDIS)):
+            if name not in summary:
+                continue
+            figures = summary[name]
+            what = f"{store}, limits on ({counters})"
+            rows.append((f"Lookup throughput, {what}", f"≥ {ratio} of bare Flask",
+                         f"{figures['ratio']:.2f}", figures["ratio"] >= ratio))
+            rows.append((f"Lookup p99, {what}", f"< {TARGET_P99_MS} ms",
                          f"{figures['p99_ms']:.1f} ms", figures["p99_ms"] < TARGET_P99_MS))
     imports = results["lookup"]["imports"]
     largest = imports["sqlite"][-1]
@@ -125,8 +130,9 @@ def markdown(results: dict[str, Any]) -> str:
     """The results as Markdown tables."""
     meta = results["meta"]
     out = [f"# Benchmark results ({'quick' if meta['quick'] else 'full'} run)", "",
-           f"{meta['when']} · {meta['machine']} · {meta['minutes']:.0f} min. Medians over rounds; "
-           "each ratio is taken against its reference measured in the same round.", ""]
+           f"{meta['when']} · commit {meta.get('commit', 'unknown')} · {meta['machine']} · "
+           f"{meta['minutes']:.0f} min. Medians over rounds; each ratio is taken against its "
+           "reference measured in the same round. Raw figures: results.json beside this file.", ""]
     out += ["## Targets", "", "| what | target | measured | |", "|---|---|---|---|"]
     out += [f"| {what} | {target} | {measured} | {verdict(met)} |"
             for what, target, measured, met in targets(results)]
@@ -141,9 +147,11 @@ def markdown(results: dict[str, Any]) -> str:
             "| service | req/s | × reference | p50 ms | p99 ms | errors "
             "| RSS/worker MiB | PSS/worker MiB |",
             "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    labels = {"reference": "bare Flask (reference)", "sqlite": "ours, SQLite",
-              "postgresql": "ours, PostgreSQL",
-              "sqlite_limits_redis": "ours, SQLite, limits on (Redis)"}
+    labels = {"reference": "bare Flask (reference)"}
+    for store, title in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+        labels |= {store: f"ours, {title}, limits on (memory)",
+                   f"{store}_redis": f"ours, {title}, limits on (Redis)",
+                   f"{store}_limits_off": f"ours, {title}, limits off (benchmark switch)"}
     for name, figures in throughput["summary"].items():
         memory = throughput.get("memory", {}).get(name, {})
         out.append(f"| {labels.get(name, name)} | {figures['rps']:,.0f} | {figures['ratio']:.2f} | "
@@ -229,8 +237,10 @@ def plot(results: dict[str, Any], path: Path) -> None:
     fig, axes = plt.subplots(2, 3, figsize=(16, 9))
     throughput = results["lookup"]["throughput"]["summary"]
     names = list(throughput)
-    short = {"reference": "bare Flask", "sqlite": "SQLite", "postgresql": "PostgreSQL",
-             "sqlite_limits_redis": "SQLite +\nlimits (Redis)"}
+    short = {"reference": "bare Flask"}
+    for store, title in (("sqlite", "SQLite"), ("postgresql", "PG")):
+        short |= {store: f"{title}\nmemory", f"{store}_redis": f"{title}\nRedis",
+                  f"{store}_limits_off": f"{title}\noff"}
     colors = ["#9e9e9e" if name == "reference" else "#00897b" for name in names]
     ax = axes[0][0]
     ax.bar([short.get(n, n) for n in names], [throughput[n]["rps"] for n in names], color=colors)
@@ -312,6 +322,15 @@ def plot(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def measured_commit() -> str:
+    """The commit this run measures, marked "+changes" when the work tree differs from it."""
+    head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=PROJECT_DIR,
+                          capture_output=True, text=True).stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                           cwd=PROJECT_DIR, capture_output=True, text=True).stdout.strip()
+    return f"{head}+changes" if dirty else head
+
+
 def main() -> None:
     """Run every benchmark, write the results, the table and the plot."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -326,7 +345,8 @@ def main() -> None:
     results: dict[str, Any] = {"meta": {
         "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "quick": args.quick,
         "machine": f"{os.cpu_count()} CPUs, {platform.python_implementation()} "
-                   f"{platform.python_version()}, {platform.system()}"}}
+                   f"{platform.python_version()}, {platform.system()}",
+        "commit": measured_commit()}}
     try:
         results["real_site"] = real_site(work)
         results["lookup"] = lookup_bench.run(args.quick, work,
@@ -345,6 +365,8 @@ def main() -> None:
     LATEST_DIR.mkdir(exist_ok=True)
     shutil.copy(RESULTS_DIR / "RESULTS.md", LATEST_DIR / "RESULTS.md")
     shutil.copy(RESULTS_DIR / "bench.png", LATEST_DIR / "bench.png")
+    # The raw figures of the run the table shows, kept beside it.
+    shutil.copy(RESULTS_DIR / "results.json", LATEST_DIR / "results.json")
     print()
     print(table)
     print(f"Wrote {RESULTS_DIR / 'results.json'}, RESULTS.md and bench.png; copied the table and "
