@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Iterator
+from functools import partial
 from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
@@ -17,6 +21,9 @@ from lookup.next_steps import CHANGES_BY_STAGE
 from lookup.policy import POLICY_FILE
 from lookup.policy import format_value
 from lookup.policy import load_policy
+from tests.helpers import free_port
+from tests.helpers import serving
+from theme.hooks import languages
 from theme.hooks import policy as policy_hook
 from theme.hooks import stages
 
@@ -174,13 +181,17 @@ def test_hangul_share_tells_korean_from_english():
 
 @pytest.mark.parametrize("rel", _english_pages())
 def test_html_lang_and_hreflang_alternates(built_site: Path, rel: str):
-    """Each page says its language and names both twins (and the English one as x-default)."""
+    """Each page says its language; its head names both languages by their roots.
+
+    The roots are what Material's script loads a sitemap from (theme/hooks/languages.py); the
+    page-to-page pairs are in sitemap.xml (test_sitemap_pairs_every_page_with_its_twin).
+    """
     path = _url_path(rel)
     for page_path, lang in ((path, "en"), ("/ko" + path, "ko")):
         parts = _parts(built_site, page_path)
         assert parts.lang == lang, f"{page_path}: <html lang={parts.lang!r}>"
         resolved = {code: _resolve(page_path, href) for code, href in parts.alternates.items()}
-        assert resolved == {"en": path, "ko": "/ko" + path, "x-default": path}, page_path
+        assert resolved == {"en": "/", "ko": "/ko/"}, page_path
 
 
 @pytest.mark.parametrize("rel", _english_pages())
@@ -207,13 +218,31 @@ def test_korean_links_stay_in_korean(built_site: Path):
     assert not strays, "\n".join(strays)
 
 
-def test_sitemap_lists_both_languages(built_site: Path):
-    """sitemap.xml has every English page and its /ko/ twin."""
-    sitemap = (built_site / "sitemap.xml").read_text(encoding="utf-8")
-    listed = {urlsplit(loc).path for loc in re.findall(r"<loc>([^<]+)</loc>", sitemap)}
-    expected = {_url_path(rel) for rel in _english_pages()}
-    assert expected <= listed
-    assert {"/ko" + p for p in expected} <= listed
+def _sitemap(path: Path) -> dict[str, dict[str, str]]:
+    """A sitemap as {page path: {hreflang: twin path}}."""
+    entries = {}
+    for url in re.findall(r"<url>(.*?)</url>", path.read_text(encoding="utf-8"), re.S):
+        loc = urlsplit(re.search(r"<loc>([^<]+)</loc>", url).group(1)).path
+        entries[loc] = {lang: urlsplit(href).path for lang, href in re.findall(
+            r'<xhtml:link rel="alternate" hreflang="([^"]+)" href="([^"]+)"', url)}
+    return entries
+
+
+def test_sitemap_pairs_every_page_with_its_twin(built_site: Path):
+    """sitemap.xml lists every page in both languages, each with hreflang links to both."""
+    sitemap = _sitemap(built_site / "sitemap.xml")
+    for rel in _english_pages():
+        path = _url_path(rel)
+        for page_path in (path, "/ko" + path):
+            assert sitemap.get(page_path) == {"en": path, "ko": "/ko" + path}, page_path
+
+
+def test_korean_root_has_its_own_sitemap_and_404(built_site: Path):
+    """/ko/sitemap.xml (which Material loads for /ko/) lists the Korean pages; 404s stay apart."""
+    korean = _sitemap(built_site / "ko" / "sitemap.xml")
+    assert set(korean) == {"/ko" + _url_path(rel) for rel in _english_pages()}
+    assert '<html lang="en"' in (built_site / "404.html").read_text(encoding="utf-8")
+    assert '<html lang="ko"' in (built_site / "ko" / "404.html").read_text(encoding="utf-8")
 
 
 def test_materials_search_index_has_the_korean_pages(built_site: Path):
@@ -285,3 +314,81 @@ def test_won_amount_on_the_korean_page_comes_from_the_policy_file(
     build_site(site)
     page = (site / shipping).read_text(encoding="utf-8")
     assert "35,000원" in page and "20,000원" not in page
+
+
+# Material's instant navigation -----------------------------------------------------------------
+
+def test_head_links_are_pointed_at_the_language_roots():
+    """Only the head's hreflang links change; the header selector keeps the page's twins."""
+    page = ('<head><link rel="alternate" href="../../ko/x/" hreflang="ko">'
+            '<link rel="alternate" href="./" hreflang="en"></head><body>'
+            '<a href="../../ko/x/" hreflang="ko" class="md-select__link">한국어</a></body>')
+    out = languages.head_links_to_roots(page, {"en": "/", "ko": "/ko/"})
+    assert '<link rel="alternate" href="/ko/" hreflang="ko">' in out
+    assert '<link rel="alternate" href="/" hreflang="en">' in out
+    assert '<a href="../../ko/x/" hreflang="ko" class="md-select__link">' in out
+
+
+def test_language_sitemap_keeps_only_its_pages():
+    """The Korean sitemap takes the Korean entries, whole, and nothing else."""
+    sitemap = ("<urlset><url><loc>http://h/a/</loc></url>"
+               "<url><loc>http://h/ko/a/</loc><xhtml:link hreflang=\"en\"/></url></urlset>")
+    out = languages.sitemap_of(sitemap, "http://h/ko/")
+    assert "<loc>http://h/ko/a/</loc>" in out and 'hreflang="en"' in out
+    assert "<loc>http://h/a/</loc>" not in out
+
+
+@pytest.fixture(scope="module")
+def instant_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The site built for, and served at, its own address: Material navigates instantly there."""
+    from lookup.cli import build_site
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    site = tmp_path_factory.mktemp("ko-instant-site")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HELPCENTER_SITE_URL", url + "/")
+        build_site(site)
+    handler = partial(QuietHandler, directory=str(site))
+    with serving(ThreadingHTTPServer(("127.0.0.1", port), handler)) as base:
+        yield base
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    """A static host that keeps the test output clean."""
+
+    def log_message(self, format: str, *args) -> None:
+        """Say nothing."""
+
+
+@pytest.mark.browser
+def test_switching_language_after_instant_navigation(browser, instant_site: str):
+    """After pages opened instantly, links go where they point and the selector to the twin."""
+    page = browser.new_page()
+    problems = []
+    page.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    try:
+        page.goto(instant_site + "/returns/")
+        page.evaluate("window.__sameDocument = true")
+        page.locator("article a[href*='refunds/#refund-times']").first.click()
+        page.wait_for_url(re.compile(r"/refunds/#refund-times$"))
+        # A link below a page visited before must open its own target, instantly.
+        page.locator("article a[href*='returns/policy/#return-costs']").first.click()
+        page.wait_for_url(re.compile(r"/returns/policy/#return-costs$"))
+        assert page.evaluate("window.__sameDocument === true"), "the click reloaded the page"
+        korean = page.locator(".md-select__link[hreflang=ko]")
+        page.wait_for_function("document.querySelector('.md-select__link[hreflang=ko]')"
+                               ".href.endsWith('/ko/returns/policy/')")
+        page.locator(".md-header__option .md-select button").hover()
+        korean.click()
+        page.wait_for_url(instant_site + "/ko/returns/policy/")
+        assert page.locator("html").get_attribute("lang") == "ko"
+        assert page.locator("article h1").inner_text().startswith("교환/반품 정책")
+        page.locator(".md-header__option .md-select button").hover()
+        page.locator(".md-select__link[hreflang=en]").click()
+        page.wait_for_url(instant_site + "/returns/policy/")
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert not problems, problems
+    finally:
+        page.close()
