@@ -79,7 +79,8 @@ OVERRIDE_SECTIONS = {
 
 
 def _doc_pages() -> list[Path]:
-    return sorted(DOCS_DIR.rglob("*.md"))
+    # English articles; their Korean twins (name.ko.md) are checked in test_korean_pages.py.
+    return sorted(p for p in DOCS_DIR.rglob("*.md") if not p.name.endswith(".ko.md"))
 
 
 def _rel(path: Path) -> str:

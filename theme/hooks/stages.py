@@ -4,7 +4,7 @@ The answers come from the next-steps engine's own table (lookup.next_steps.CHANG
 the cancellations article and the order lookup can never state different stages for an action.
 `{{ stages.table }}` prints the whole table; `{{ stages.<action> }}` the stages at which the buyer
 can still do it (yes, or by asking the seller); `{{ stages.<action>.<answer> }}` the stages with
-that answer.
+that answer. A page's twin in another language (`name.ko.md`) gets the same table in its words.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from babel.lists import format_list
 from mkdocs.exceptions import PluginError
 
 from lookup.next_steps import CHANGE_ACTIONS
@@ -26,53 +27,108 @@ if TYPE_CHECKING:
 
 PLACEHOLDER = re.compile(r"\{\{\s*stages\.([^\s}]*)\s*\}\}")
 
-# The words for each action and answer; the data itself lives in the engine's table.
-ACTION_HEADINGS = {
-    "cancel": "Cancel the whole order",
-    "cancel_part": "Cancel some items or change quantities",
-    "change_address": "Change the delivery address",
+# The words for each action and answer, per language; the data itself lives in the engine's table.
+# English stage names are the engine's own labels; the Korean ones are the names Korean shops use.
+WORDS: dict[str, dict[str, Mapping[str, str]]] = {
+    "en": {
+        "status": STATUS_LABELS,
+        "action": {
+            "cancel": "Cancel the whole order",
+            "cancel_part": "Cancel some items or change quantities",
+            "change_address": "Change the delivery address",
+        },
+        "answer": {
+            "yes": "Yes, yourself, from the order page",
+            "ask": "Yes, by asking the seller",
+            "redirect": "Only if the carrier can redirect the parcel: ask the seller",
+            "no": "No",
+        },
+        "text": {"stage": "Your order shows", "while": "while your order shows {stages}"},
+    },
+    "ko": {
+        "status": {
+            "awaiting_payment": "결제 대기",
+            "paid": "결제 완료",
+            "preparing_shipment": "배송 준비 중",
+            "shipped": "배송 중",
+            "out_for_delivery": "배송 출발",
+            "delivered": "배송 완료",
+            "delivery_exception": "배송 문제",
+            "cancelled": "주문 취소",
+            "return_requested": "반품 요청",
+            "returned": "반품 완료",
+            "refunded": "환불 완료",
+            "completed": "구매확정",
+        },
+        "action": {
+            "cancel": "주문 전체 취소",
+            "cancel_part": "일부 상품 취소·수량 변경",
+            "change_address": "배송지 변경",
+        },
+        "answer": {
+            "yes": "가능해요 (주문 페이지에서 직접)",
+            "ask": "가능해요 (판매자에게 요청)",
+            "redirect": "택배사가 배송지를 바꿀 수 있을 때만 (판매자에게 요청)",
+            "no": "안 돼요",
+        },
+        "text": {"stage": "주문 상태", "while": "주문 상태가 {stages}일 때"},
+    },
 }
-ANSWER_WORDS = {
-    "yes": "Yes, yourself, from the order page",
-    "ask": "Yes, by asking the seller",
-    "redirect": "Only if the carrier can redirect the parcel: ask the seller",
-    "no": "No",
-}
+# The English words under their first names, which the article tests read.
+ACTION_HEADINGS = WORDS["en"]["action"]
+ANSWER_WORDS = WORDS["en"]["answer"]
 # The answers under which the buyer can still do something about it.
 STILL_POSSIBLE = ("yes", "ask")
 
 
-def stages_table(table: Mapping[str, Mapping[str, str]]) -> str:
+def words_for(language: str) -> dict[str, Mapping[str, str]]:
+    """The catalogue for a language; a language without one fails rather than prints English."""
+    if language not in WORDS:
+        raise KeyError(f"no stage wording for language '{language}'")
+    return WORDS[language]
+
+
+def join_or(items: list[str], language: str) -> str:
+    """'A, B or C' in English as the articles always wrote it; Babel's list pattern otherwise."""
+    if language == "en":
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+    return format_list(items, style="or", locale=language)
+
+
+def stages_table(table: Mapping[str, Mapping[str, str]], language: str = "en") -> str:
     """The whole table as Markdown: one row per stage, one column per action."""
+    words = words_for(language)
     lines = [
-        "| Your order shows | " + " | ".join(ACTION_HEADINGS[a] for a in CHANGE_ACTIONS) + " |",
+        f"| {words['text']['stage']} | "
+        + " | ".join(words["action"][a] for a in CHANGE_ACTIONS) + " |",
         "|---" * (len(CHANGE_ACTIONS) + 1) + "|",
     ]
     for status, answers in table.items():
-        cells = [ANSWER_WORDS[answers[action]] for action in CHANGE_ACTIONS]
-        lines.append(f"| **{STATUS_LABELS[status]}** | " + " | ".join(cells) + " |")
+        cells = [words["answer"][answers[action]] for action in CHANGE_ACTIONS]
+        lines.append(f"| **{words['status'][status]}** | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def stages_phrase(table: Mapping[str, Mapping[str, str]], action: str,
-                  answers: tuple[str, ...] = STILL_POSSIBLE) -> str:
+                  answers: tuple[str, ...] = STILL_POSSIBLE, language: str = "en") -> str:
     """The stages with one of `answers` for an action, as 'while your order shows A or B'."""
-    labels = [f"**{STATUS_LABELS[status]}**" for status, row in table.items()
+    words = words_for(language)
+    labels = [f"**{words['status'][status]}**" for status, row in table.items()
               if row[action] in answers]
     if not labels:
         raise ValueError(f"no stage answers {answers} for {action}")
-    listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
-    return f"while your order shows {listed}"
+    return words["text"]["while"].format(stages=join_or(labels, language))
 
 
-def render(name: str, table: Mapping[str, Mapping[str, str]] = CHANGES_BY_STAGE) -> str:
+def render(name: str, table: Mapping[str, Mapping[str, str]] = CHANGES_BY_STAGE,
+           language: str = "en") -> str:
     """The text for one placeholder name such as 'table', 'cancel' or 'change_address.redirect'."""
     if name == "table":
-        return stages_table(table)
+        return stages_table(table, language)
     action, _, answer = name.partition(".")
-    if action not in CHANGE_ACTIONS or (answer and answer not in ANSWER_WORDS):
+    if action not in CHANGE_ACTIONS or (answer and answer not in words_for(language)["answer"]):
         raise KeyError(name)
-    return stages_phrase(table, action, (answer,) if answer else STILL_POSSIBLE)
+    return stages_phrase(table, action, (answer,) if answer else STILL_POSSIBLE, language)
 
 
 def on_page_markdown(
@@ -80,9 +136,12 @@ def on_page_markdown(
 ) -> str:
     """Replace every stages placeholder on the page; an unknown one fails the build."""
 
+    # mkdocs-static-i18n marks each file with its language; English when the plugin is absent.
+    language = getattr(page.file, "locale", None) or "en"
+
     def replace(match: re.Match) -> str:
         try:
-            return render(match.group(1))
+            return render(match.group(1), language=language)
         except (KeyError, ValueError) as exc:
             raise PluginError(
                 f"{page.file.src_uri}: cannot fill '{match.group(0)}' from the stage table ({exc})"
