@@ -300,7 +300,7 @@ def test_korean_stage_table_and_phrases_follow_the_engine():
 def test_won_amount_on_the_korean_page_comes_from_the_policy_file(
         built_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Change the free-shipping threshold in the policy file and the Korean page follows."""
-    from lookup.cli import build_site
+    from lookup.web.cli import build_site
 
     shipping = "ko/shipping/index.html"
     assert "20,000원" in (built_site / shipping).read_text(encoding="utf-8")
@@ -341,7 +341,7 @@ def test_language_sitemap_keeps_only_its_pages():
 @pytest.fixture(scope="module")
 def instant_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The site built for, and served at, its own address: Material navigates instantly there."""
-    from lookup.cli import build_site
+    from lookup.web.cli import build_site
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
