@@ -40,17 +40,17 @@ from search.schema import stem_word
 from search.synonyms import Form
 from search.synonyms import Synonyms
 
-FORMAT = "helpcenter-impacts-1"
+FORMAT = "helpcenter-impacts-2"
 FILE_PREFIX = "impacts-"
 FILE_SUFFIX = ".bin"
 # BM25F parameters: headings and titles are short, so their length says little.
 K1 = 1.2
 DEFAULT_B = 0.75
-FIELD_B = {"heading": 0.3, "title": 0.3}
+FIELD_B = {"heading": 0.3, "title": 0.3, "asked": 0.3}
 # A synonym phrase's words still count, at half weight, when they are apart.
 APART_WEIGHT = 0.5
 # The fields whose words (as written) the typo corrector may suggest.
-SPELLING_FIELDS = ("text", "heading", "title")
+SPELLING_FIELDS = ("text", "heading", "title", "asked")
 # The fields an unquoted phrase must appear in to rank first: where it names the section.
 PHRASE_FIELDS = ("heading", "title")
 
@@ -103,6 +103,11 @@ def _occurs(sequence: list[str], form: Form) -> bool:
 _TOKEN = re.compile(TOKEN_PATTERN, re.UNICODE)
 
 
+def question_key(stems: Iterable[str]) -> str:
+    """What a question asks, order aside: its distinct stems, sorted ("" when none)."""
+    return " ".join(sorted(set(stems)))
+
+
 def analyse(text: str) -> tuple[list[str], int]:
     """The schema's analysis before stemming, in C where it can be: the words kept, lowercased,
     and the position Whoosh gives the first (its StopFilter numbers from the first word kept).
@@ -144,6 +149,8 @@ class ImpactBuilder:
         self._stems: dict[str, str] = {}
         self._headings: list[str] = []
         self._titles: list[str] = []
+        # An "also asked as" question's stems (sorted, joined) -> the sections that list it.
+        self._asked: dict[str, list[int]] = {}
 
     def words_analyzer(self) -> Analyzer:
         """The index's analysis without stemming: the words as written, for spelling."""
@@ -203,6 +210,10 @@ class ImpactBuilder:
                 if where:
                     self._phrase_fields.setdefault(form, {})[docnum] = where
         self._spelling.update(spelled)
+        for question in (document.get("asked") or "").split("\n"):
+            key = question_key(stems_of.get(word) or stem_word(word) for word in analyse(question)[0])
+            if key and docnum not in self._asked.setdefault(key, []):
+                self._asked[key].append(docnum)
         self._weights.append(float(document.get("weight", 1.0)))
         self._headings.append(" ".join(sequences[self._fields.index("heading")]))
         self._titles.append(" ".join(sequences[self._fields.index("title")]))
@@ -271,6 +282,7 @@ class ImpactBuilder:
             "terms": {" ".join(form): _pack(by_doc) for form, by_doc in scores.items() if by_doc},
             "expanded": expanded,
             "spelling": dict(self._spelling),
+            "asked": self._asked,
         }
 
     def _phrase_scores(self, form: Form, scores: dict[Form, dict[int, float]],
@@ -306,6 +318,7 @@ class ImpactTable:
         self.titles: list[str] = data["titles"]
         self._terms: dict[str, Packed] = data["terms"]
         self._expanded: dict[Signature, Packed] = data["expanded"]
+        self.asked: dict[str, list[int]] = data["asked"]
         spelling: dict[str, int] = data["spelling"]
         self.spelling = spelling
         # Stems in order, for completing the word being typed.

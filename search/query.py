@@ -49,8 +49,12 @@ from whoosh.support.levenshtein import distance
 from search.impacts import PHRASE_FIELDS
 from search.impacts import ImpactTable
 from search.impacts import merge
+from search.impacts import question_key
 from search.impacts import segment_id
 from search.impacts import signature
+from search.language import Intent
+from search.language import Language
+from search.language import load_language
 from search.schema import STOP_WORDS
 from search.schema import TOKEN_PATTERN
 from search.schema import stem_word
@@ -71,6 +75,11 @@ MAX_WORDS = 12
 MAX_LIMIT = 50
 # How much a word counts when it comes from somewhere other than the buyer's own typing.
 CORRECTION_WEIGHT = 0.8
+# What an intent's terms count for, against the buyer's own words at 1.
+INTENT_WEIGHT = 0.5
+# "Did you mean" only when the corrected words find this much better a best section than the
+# words as typed (or when the words as typed find nothing).
+SUGGEST_RATIO = 1.5
 PREFIX_WEIGHT = 0.5
 PREFIX_TERMS = 8
 # Stems looked at when completing a word being typed; the commonest PREFIX_TERMS are searched.
@@ -124,6 +133,8 @@ class Unit:
     alternatives: dict[Form, float]
     correction: str | None = None
     stems: set[str] = field(default_factory=set)
+    # Set for the part added for an intent the question says: never part of a suggestion.
+    intent: Intent | None = None
 
 
 @dataclass
@@ -151,6 +162,12 @@ def parse_query(text: str) -> ParsedQuery:
                        in_progress=in_progress)
 
 
+def units_stems(units: list[Unit]) -> Iterator[list[str]]:
+    """The stems the buyer typed, unit by unit (their own words, not alternatives)."""
+    for unit in units:
+        yield list(indexed_form(unit.words))
+
+
 def _contains(sequence: list[str], phrase: list[str]) -> bool:
     """True when phrase appears in sequence as consecutive words."""
     size = len(phrase)
@@ -162,10 +179,11 @@ class SearchIndex:
     """The help-center index opened for queries: share one per process, it is thread-safe."""
 
     def __init__(self, ix: Index, synonyms: Synonyms, index_dir: Path,
-                 cache_size: int = CACHE_SIZE) -> None:
+                 cache_size: int = CACHE_SIZE, language: Language | None = None) -> None:
         self._ix = ix
         self._dir = Path(index_dir)
         self._synonyms = synonyms
+        self._language = language or load_language()
         self._tables: OrderedDict[str, ImpactTable] = OrderedDict()
         self._tables_lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, int, str], dict[str, Any]] = OrderedDict()
@@ -278,15 +296,48 @@ class SearchIndex:
             if cached is not None:
                 return cached
             units = self._units(table, parsed)
+            units += self._intent_units(parsed, units)
             if units:
                 answer["results"] = self._run(searcher, table, units, parsed, limit)
-        # Misspelt words are searched as corrected already; the suggestion tells the buyer so.
-        if any(unit.correction for unit in units):
-            answer["suggestion"] = " ".join(
-                unit.correction or " ".join(unit.words) for unit in units
-            )
+            # Misspelt words are searched as corrected already; the suggestion tells the buyer
+            # so, when the correction is what found the answers.
+            if any(unit.correction for unit in units) and self._corrections_help(table, units):
+                answer["suggestion"] = " ".join(
+                    unit.correction or " ".join(unit.words) for unit in units if not unit.intent
+                )
+        lookup = next((unit.intent.lookup for unit in units if unit.intent and unit.intent.lookup),
+                      None)
+        if lookup and self._language.lookup:
+            # A question the order lookup answers for the buyer's own order: link it first.
+            answer["lookup"] = {**self._language.lookup, "step": lookup}
         self._remember(key, answer)
         return answer
+
+    def _intent_units(self, parsed: ParsedQuery, units: list[Unit]) -> list[Unit]:
+        """One more part of the question for each intent its words (and their terms) say."""
+        stems = set(parsed.stems).union(*(unit.stems for unit in units))
+        added = []
+        for intent in self._language.intents_of(stems):
+            alternatives: dict[Form, float] = {}
+            for phrase in intent.search:
+                for word in content_words(phrase):
+                    alternatives.setdefault((stem_word(word),), INTENT_WEIGHT)
+            if alternatives:
+                added.append(Unit(words=[], alternatives=alternatives, intent=intent,
+                                  stems={stem for form in alternatives for stem in form}))
+        return added
+
+    def _corrections_help(self, table: ImpactTable, units: list[Unit]) -> bool:
+        """True when the corrected words find a clearly better best section than as typed."""
+        corrected = self._ranked(table, units)
+        if not corrected:
+            return False
+        typed = [Unit(words=unit.words, alternatives={
+            form: weight for form, weight in unit.alternatives.items()
+            if weight != CORRECTION_WEIGHT and weight != CORRECTION_WEIGHT * SYNONYM_WEIGHT},
+            intent=unit.intent) if unit.correction else unit for unit in units]
+        plain = self._ranked(table, [unit for unit in typed if unit.alternatives])
+        return not plain or corrected[0][0] >= SUGGEST_RATIO * plain[0][0]
 
     def _cached(self, key: tuple[str, int, str]) -> dict[str, Any] | None:
         """A copy of a remembered answer, or None."""
@@ -312,6 +363,10 @@ class SearchIndex:
         """Group the words into units, each with its synonyms, typo corrections or completions."""
         units: list[Unit] = []
         stems = parsed.stems
+        # Filler ("tf", "seriously") is dropped, unless it is all the buyer typed.
+        filler = self._language.filler
+        if all(word in filler for word in parsed.words if is_content(word)):
+            filler = frozenset()
         i = 0
         while i < len(stems) and len(units) < MAX_WORDS:
             for length in range(min(self._synonyms.longest, len(stems) - i), 0, -1):
@@ -321,8 +376,8 @@ class SearchIndex:
             words = parsed.words[i:i + length]
             i += length
             alternatives = self._synonyms.alternatives(words)
-            if not alternatives:
-                # A stop or question word on its own.
+            if not alternatives or (length == 1 and words[0] in filler):
+                # A stop, question or filler word on its own.
                 continue
             unit = Unit(words=words, alternatives=alternatives)
             if length == 1 and not any(table.has(stem) for alt in alternatives for stem in alt):
@@ -343,6 +398,9 @@ class SearchIndex:
             if completions:
                 return
         if len(word) < 3 or len(word) > 24 or not word.isalpha():
+            return
+        if self._language.is_common(word):
+            # A real word the articles happen not to use ("stuff", "shoes"): not a typo.
             return
         correction = self._correct(table, word)
         if correction is None:
@@ -436,7 +494,9 @@ class SearchIndex:
         if not phrases and all(indexed_form(unit.words) for unit in units):
             content = parsed.content_stems()
             phrases = [content] if len(content) > 1 else []
-        found: set[int] = set()
+        # A question an author listed for a section ("also asked as"), asked in other words order.
+        found = set(table.asked.get(question_key(chain.from_iterable(units_stems(units))), ()))
+        found &= set(docs)
         for phrase in phrases:
             # Unquoted, only where it names the section (heading, title); quoted, anywhere.
             for name in PHRASE_FIELDS:
@@ -450,7 +510,8 @@ class SearchIndex:
              parsed: ParsedQuery, limit: int) -> list[dict[str, Any]]:
         """Rank the candidates with phrase matches first, and shape the results."""
         ranked = self._ranked(table, units)
-        phrase_docs = self._phrase_docs(searcher, table, parsed, units, [d for _, d in ranked])
+        asked = [unit for unit in units if not unit.intent]
+        phrase_docs = self._phrase_docs(searcher, table, parsed, asked, [d for _, d in ranked])
         ranked.sort(key=lambda item: (item[1] not in phrase_docs, -item[0], item[1]))
         terms = set().union(*(unit.stems for unit in units))
         return [self._result(searcher, doc, score, terms) for score, doc in ranked[:limit]]
@@ -550,6 +611,8 @@ def open_index(index_dir: Path, synonyms_file: Path | None = None,
     if reason:
         raise IndexUnavailable(reason)
     opened = SearchIndex(ix, Synonyms.load(synonyms_file), index_dir, cache_size=cache_size)
+    # The language's word list is large: load it now, not during the first buyer's query.
+    opened._language.is_common("order")
     try:
         # Load the score table now: a missing one is reported at once, not at the first query.
         with opened._searcher() as searcher:
