@@ -13,6 +13,7 @@ describes, so a searcher never pairs one build's documents with another build's 
 
 from __future__ import annotations
 
+import heapq
 import marshal
 import math
 import re
@@ -51,6 +52,9 @@ FIELD_B = {"heading": 0.3, "title": 0.3, "asked": 0.3}
 APART_WEIGHT = 0.5
 # The fields whose words (as written) the typo corrector may suggest.
 SPELLING_FIELDS = ("text", "heading", "title", "asked")
+# The sections kept for an extra group (an intent's terms): the ones most about it. An intent only
+# lifts the sections that answer it, so its cost stays the same however large the index grows.
+GROUP_SECTIONS = 200
 # The fields an unquoted phrase must appear in to rank first: where it names the section.
 PHRASE_FIELDS = ("heading", "title")
 
@@ -128,8 +132,10 @@ def analyse(text: str) -> tuple[list[str], int]:
 class ImpactBuilder:
     """Collect every section's stems while the index is written, then compute and save scores."""
 
-    def __init__(self, synonyms: Synonyms) -> None:
+    def __init__(self, synonyms: Synonyms, groups: Iterable[Mapping[Form, float]] = ()) -> None:
+        """groups: more sets of weighted alternatives searched as one (the intents' terms)."""
         self._synonyms = synonyms
+        self._groups = list(groups)
         self._words = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter(
             stoplist=STOP_WORDS, minsize=2)
         self._fields = tuple(FIELD_BOOSTS)
@@ -259,8 +265,8 @@ class ImpactBuilder:
             if len(form) > 1 and all((stem,) in scores for stem in form):
                 scores[form] = self._phrase_scores(form, scores, field_score)
         expanded: dict[Signature, Packed] = {}
-        for words in self._synonyms.phrases:
-            alternatives = self._synonyms.alternatives(words)
+        groups = [(self._synonyms.alternatives(words), None) for words in self._synonyms.phrases]
+        for alternatives, keep in groups + [(group, GROUP_SECTIONS) for group in self._groups]:
             if len(alternatives) < 2:
                 continue
             key, top = signature(alternatives)
@@ -270,6 +276,8 @@ class ImpactBuilder:
             for form, weight in alternatives.items():
                 for docnum, score in scores.get(form, {}).items():
                     total[docnum] = total.get(docnum, 0.0) + score * weight / top
+            if keep is not None and len(total) > keep:
+                total = dict(heapq.nlargest(keep, total.items(), key=lambda item: item[1]))
             expanded[key] = _pack(total)
         return {
             "format": FORMAT,

@@ -19,6 +19,7 @@ from search.asked import AlsoAsked
 from search.asked import read_also_asked
 from search.asked import unknown_sections
 from search.impacts import ImpactBuilder
+from search.language import load_language
 from search.impacts import segment_id as impacts_segment_id
 from search.schema import make_schema
 from search.segment import SegmentBuilder
@@ -293,7 +294,9 @@ def write_index(documents: Iterator[dict[str, str]], index_dir: Path,
     Next to Whoosh's files goes the table of precomputed scores the queries add up (see impacts).
     """
     ix = index.create_in(str(index_dir), make_schema())
-    impacts = ImpactBuilder(synonyms or Synonyms.load())
+    # The intents' terms are searched as one group each: add them up now, as the synonyms'.
+    groups = [intent.alternatives() for intent in load_language().intents]
+    impacts = ImpactBuilder(synonyms or Synonyms.load(), groups)
     # One writer, one segment, one commit: a single segment keeps fuzzy and prefix lookups fast.
     segment = SegmentBuilder(ix.writer(limitmb=256, procs=1, multisegment=False))
     urls: list[str] = []

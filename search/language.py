@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 
+from search.schema import STOP_WORDS
 from search.schema import TOKEN_PATTERN
 from search.schema import stem_word
 
@@ -32,16 +33,23 @@ class Intent:
     """Something buyers come for: the word sets that say it, and what to search for it."""
 
     name: str
-    # Each entry: stems that must all be in the question.
-    when: tuple[frozenset[str], ...]
+    # Each entry: stems that must all be in the question (in any order).
+    when: tuple[tuple[str, ...], ...]
     # Phrases in the articles' words, searched as one more part of the question.
     search: tuple[str, ...]
     # The order lookup's next step that answers it for the buyer's own order, if any.
     lookup: str | None = None
 
-    def applies(self, stems: set[str]) -> bool:
-        """True when every stem of one of the entries is among the question's stems."""
-        return any(entry <= stems for entry in self.when)
+    def alternatives(self) -> dict[tuple[str, ...], float]:
+        """The stems searched for the intent, each counting the same."""
+        words = _WORD.findall(" ".join(self.search).lower())
+        return {(stem_word(word),): 1.0 for word in words
+                if len(word) >= 2 and word not in STOP_WORDS}
+
+    def applies(self, stems: set[str], phrases: set[str]) -> bool:
+        """True when every stem of an entry is among the question's stems, or the entry is one
+        of the phrases its words stand for (a phrase's words alone would say more than it does)."""
+        return any(stems.issuperset(entry) or " ".join(entry) in phrases for entry in self.when)
 
 
 @dataclass(frozen=True)
@@ -56,10 +64,16 @@ class Language:
     # The order lookup page: {"url", "title", "snippet"}.
     lookup: dict[str, str]
 
-    def intents_of(self, stems: Iterable[str]) -> list[Intent]:
-        """The intents a question's stems (its words and their vocabulary terms) say."""
+    def intents_of(self, stems: Iterable[str], terms: Iterable[tuple[str, ...]] = ()) -> list[Intent]:
+        """The intents a question says: its stems, and the terms (stems) its words stand for."""
         found = set(stems)
-        return [intent for intent in self.intents if intent.applies(found)]
+        phrases = set()
+        for term in terms:
+            if len(term) == 1:
+                found.add(term[0])
+            else:
+                phrases.add(" ".join(term))
+        return [intent for intent in self.intents if intent.applies(found, phrases)]
 
     def is_common(self, word: str) -> bool:
         """True for a correctly spelt, common word of the language (never "corrected")."""
@@ -74,9 +88,9 @@ def _zipf(word: str, code: str) -> float:
     return zipf_frequency(word, code)
 
 
-def _stems(text: str) -> frozenset[str]:
+def _stems(text: str) -> tuple[str, ...]:
     """The stems of every word of text, stop words included (they carry intent: "where")."""
-    return frozenset(stem_word(word) for word in _WORD.findall(text.lower()))
+    return tuple(stem_word(word) for word in _WORD.findall(text.lower()))
 
 
 def _read(code: str, name: str) -> str:

@@ -13,7 +13,9 @@ import heapq
 import html
 import os
 import re
+import sqlite3
 import threading
+import time
 import warnings
 from collections import Counter
 from collections import OrderedDict
@@ -46,6 +48,9 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.support.levenshtein import distance
 
+from search.clicks import Clicks
+from search.clicks import lifts
+from search.clicks import read_clicks
 from search.impacts import PHRASE_FIELDS
 from search.impacts import ImpactTable
 from search.impacts import merge
@@ -55,6 +60,7 @@ from search.impacts import signature
 from search.language import Intent
 from search.language import Language
 from search.language import load_language
+from search.misses import normalize
 from search.schema import STOP_WORDS
 from search.schema import TOKEN_PATTERN
 from search.schema import stem_word
@@ -95,6 +101,8 @@ CACHE_SIZE = 256
 POOL_SIZE = 8
 # Tables kept for open searchers: the current build, and the one before it during a swap.
 TABLES_KEPT = 2
+# How often (seconds) the recorded clicks are looked at again for new ones.
+CLICKS_REFRESH_S = 60.0
 
 
 class IndexUnavailable(Exception):
@@ -179,11 +187,17 @@ class SearchIndex:
     """The help-center index opened for queries: share one per process, it is thread-safe."""
 
     def __init__(self, ix: Index, synonyms: Synonyms, index_dir: Path,
-                 cache_size: int = CACHE_SIZE, language: Language | None = None) -> None:
+                 cache_size: int = CACHE_SIZE, language: Language | None = None,
+                 clicks_file: Path | None = None) -> None:
         self._ix = ix
         self._dir = Path(index_dir)
         self._synonyms = synonyms
         self._language = language or load_language()
+        self._clicks_file = Path(clicks_file) if clicks_file else None
+        self._clicks: Clicks = {}
+        self._clicks_stamp: float | None = None
+        self._clicks_checked = float("-inf")
+        self._clicks_lock = threading.Lock()
         self._tables: OrderedDict[str, ImpactTable] = OrderedDict()
         self._tables_lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, int, str], dict[str, Any]] = OrderedDict()
@@ -289,19 +303,23 @@ class SearchIndex:
         answer: dict[str, Any] = {"query": q, "results": []}
         if not parsed.content_stems():
             return answer
+        clicked = self._clicked(q)
         with self._searcher() as searcher:
             segment, table = self.table(searcher.reader())
-            key = (q, limit, segment)
+            key = (q, limit, segment, self._clicks_stamp)
             cached = self._cached(key)
             if cached is not None:
                 return cached
             units = self._units(table, parsed)
             units += self._intent_units(parsed, units)
+            ranked = self._ranked(table, units) if units else []
             if units:
-                answer["results"] = self._run(searcher, table, units, parsed, limit)
+                answer["results"] = self._run(searcher, table, units, ranked, parsed, limit,
+                                              clicked)
             # Misspelt words are searched as corrected already; the suggestion tells the buyer
             # so, when the correction is what found the answers.
-            if any(unit.correction for unit in units) and self._corrections_help(table, units):
+            if any(unit.correction for unit in units) and self._corrections_help(table, units,
+                                                                                 ranked):
                 answer["suggestion"] = " ".join(
                     unit.correction or " ".join(unit.words) for unit in units if not unit.intent
                 )
@@ -315,31 +333,52 @@ class SearchIndex:
 
     def _intent_units(self, parsed: ParsedQuery, units: list[Unit]) -> list[Unit]:
         """One more part of the question for each intent its words (and their terms) say."""
-        stems = set(parsed.stems).union(*(unit.stems for unit in units))
+        terms = [form for unit in units for form in unit.alternatives]
         added = []
-        for intent in self._language.intents_of(stems):
-            alternatives: dict[Form, float] = {}
-            for phrase in intent.search:
-                for word in content_words(phrase):
-                    alternatives.setdefault((stem_word(word),), INTENT_WEIGHT)
+        for intent in self._language.intents_of(parsed.stems, terms):
+            alternatives = {form: weight * INTENT_WEIGHT
+                            for form, weight in intent.alternatives().items()}
             if alternatives:
                 added.append(Unit(words=[], alternatives=alternatives, intent=intent,
                                   stems={stem for form in alternatives for stem in form}))
         return added
 
-    def _corrections_help(self, table: ImpactTable, units: list[Unit]) -> bool:
-        """True when the corrected words find a clearly better best section than as typed."""
-        corrected = self._ranked(table, units)
+    def _corrections_help(self, table: ImpactTable, units: list[Unit],
+                          corrected: list[tuple[float, int]]) -> bool:
+        """True when the corrected words find a clearly better best section than the rest alone."""
         if not corrected:
             return False
-        typed = [Unit(words=unit.words, alternatives={
-            form: weight for form, weight in unit.alternatives.items()
-            if weight != CORRECTION_WEIGHT and weight != CORRECTION_WEIGHT * SYNONYM_WEIGHT},
-            intent=unit.intent) if unit.correction else unit for unit in units]
-        plain = self._ranked(table, [unit for unit in typed if unit.alternatives])
+        plain = self._ranked(table, [unit for unit in units if not unit.correction])
         return not plain or corrected[0][0] >= SUGGEST_RATIO * plain[0][0]
 
-    def _cached(self, key: tuple[str, int, str]) -> dict[str, Any] | None:
+    def _clicked(self, q: str) -> dict[str, float]:
+        """What buyers' clicks lift for this query (URL -> factor), from the recorded clicks."""
+        if self._clicks_file is None:
+            return {}
+        now = time.monotonic()
+        if now - self._clicks_checked >= CLICKS_REFRESH_S:
+            with self._clicks_lock:
+                if now - self._clicks_checked >= CLICKS_REFRESH_S:
+                    self._clicks_checked = now
+                    self._reload_clicks()
+        return lifts(self._clicks.get(normalize(q), {}))
+
+    def _reload_clicks(self) -> None:
+        """Read the clicks again when their file has changed since the last reading."""
+        try:
+            stamp = os.stat(self._clicks_file).st_mtime
+        except OSError:
+            stamp = None
+        if stamp == self._clicks_stamp:
+            return
+        try:
+            self._clicks = read_clicks(self._clicks_file)
+        except sqlite3.Error:
+            # Clicks only refine the order; a broken counter file must not stop search.
+            self._clicks = {}
+        self._clicks_stamp = stamp
+
+    def _cached(self, key: tuple) -> dict[str, Any] | None:
         """A copy of a remembered answer, or None."""
         with self._cache_lock:
             answer = self._cache.get(key)
@@ -348,7 +387,7 @@ class SearchIndex:
             self._cache.move_to_end(key)
         return {**answer, "results": [dict(result) for result in answer["results"]]}
 
-    def _remember(self, key: tuple[str, int, str], answer: dict[str, Any]) -> None:
+    def _remember(self, key: tuple, answer: dict[str, Any]) -> None:
         """Keep a copy of an answer, forgetting the least recently used beyond the cache size."""
         if self._cache_size <= 0:
             return
@@ -507,9 +546,13 @@ class SearchIndex:
         return found
 
     def _run(self, searcher: Searcher, table: ImpactTable, units: list[Unit],
-             parsed: ParsedQuery, limit: int) -> list[dict[str, Any]]:
-        """Rank the candidates with phrase matches first, and shape the results."""
-        ranked = self._ranked(table, units)
+             ranked: list[tuple[float, int]], parsed: ParsedQuery, limit: int,
+             clicked: dict[str, float]) -> list[dict[str, Any]]:
+        """Order the ranked candidates with phrase matches first, and shape the results."""
+        if clicked:
+            # Only the candidates the words found are lifted: clicks reorder, never add.
+            ranked = [(score * clicked.get(searcher.stored_fields(doc)["url"], 1.0), doc)
+                      for score, doc in ranked]
         asked = [unit for unit in units if not unit.intent]
         phrase_docs = self._phrase_docs(searcher, table, parsed, asked, [d for _, d in ranked])
         ranked.sort(key=lambda item: (item[1] not in phrase_docs, -item[0], item[1]))
@@ -590,8 +633,13 @@ def _text_phrase_docs(reader: IndexReader, phrase: list[str], docs: Iterable[int
 
 
 def open_index(index_dir: Path, synonyms_file: Path | None = None,
-               cache_size: int = CACHE_SIZE) -> SearchIndex:
-    """Open the index built by build_index; raise IndexUnavailable when it is missing or broken."""
+               cache_size: int = CACHE_SIZE, clicks_file: Path | None = None,
+               language: Language | None = None) -> SearchIndex:
+    """Open the index built by build_index; raise IndexUnavailable when it is missing or broken.
+
+    clicks_file: where buyers' clicks on results are counted (search.clicks), to learn from;
+    language: the query side's words (default: English, from search/lang/en/).
+    """
     index_dir = Path(index_dir)
     if not index_dir.is_dir():
         raise IndexUnavailable(f"no search index in {index_dir}")
@@ -610,7 +658,8 @@ def open_index(index_dir: Path, synonyms_file: Path | None = None,
             gc.collect()
     if reason:
         raise IndexUnavailable(reason)
-    opened = SearchIndex(ix, Synonyms.load(synonyms_file), index_dir, cache_size=cache_size)
+    opened = SearchIndex(ix, Synonyms.load(synonyms_file), index_dir, cache_size=cache_size,
+                         clicks_file=clicks_file, language=language)
     # The language's word list is large: load it now, not during the first buyer's query.
     opened._language.is_common("order")
     try:
