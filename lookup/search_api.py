@@ -62,7 +62,7 @@ def get_search_index() -> SearchIndex:
     with state.lock:
         if state.index is None:
             try:
-                # Buyers' clicks on results are counted beside the searches; search learns from them.
+                # Clicks on results are counted beside the searches; search learns from them.
                 state.index = open_index(Path(current_app.config["SEARCH_INDEX_DIR"]),
                                          clicks_file=misses_file())
             except IndexUnavailable as exc:

@@ -217,7 +217,8 @@ class ImpactBuilder:
                     self._phrase_fields.setdefault(form, {})[docnum] = where
         self._spelling.update(spelled)
         for question in (document.get("asked") or "").split("\n"):
-            key = question_key(stems_of.get(word) or stem_word(word) for word in analyse(question)[0])
+            words = analyse(question)[0]
+            key = question_key(stems_of.get(word) or stem_word(word) for word in words)
             if key and docnum not in self._asked.setdefault(key, []):
                 self._asked[key].append(docnum)
         self._weights.append(float(document.get("weight", 1.0)))

@@ -19,8 +19,8 @@ from search.asked import AlsoAsked
 from search.asked import read_also_asked
 from search.asked import unknown_sections
 from search.impacts import ImpactBuilder
-from search.language import load_language
 from search.impacts import segment_id as impacts_segment_id
+from search.language import load_language
 from search.schema import make_schema
 from search.segment import SegmentBuilder
 from search.synonyms import Synonyms

@@ -64,7 +64,8 @@ class Language:
     # The order lookup page: {"url", "title", "snippet"}.
     lookup: dict[str, str]
 
-    def intents_of(self, stems: Iterable[str], terms: Iterable[tuple[str, ...]] = ()) -> list[Intent]:
+    def intents_of(self, stems: Iterable[str],
+                   terms: Iterable[tuple[str, ...]] = ()) -> list[Intent]:
         """The intents a question says: its stems, and the terms (stems) its words stand for."""
         found = set(stems)
         phrases = set()

@@ -112,7 +112,8 @@ def test_buyers_set_is_big_and_never_copies_a_heading():
 def test_also_asked_never_copies_a_held_out_question():
     # An author's line that repeats a held-out question would make the held-out figures a
     # memory test.
-    held_out = [set(words(case["q"])) - QUESTION_WORDS for case in load_cases(BUYERS_WORDS, "held-out")]
+    held_out = [set(words(case["q"])) - QUESTION_WORDS
+                for case in load_cases(BUYERS_WORDS, "held-out")]
     for url, questions in read_also_asked(DOCS_DIR).items():
         for question in questions:
             mine = set(words(question)) - QUESTION_WORDS

@@ -98,8 +98,8 @@ def test_also_asked_finds_words_the_article_never_uses(built_site: Path, tmp_pat
 def test_front_matter_is_read_and_checked(tmp_path: Path):
     page = tmp_path / "refunds" / "index.md"
     page.parent.mkdir()
-    page.write_text("---\nalso_asked:\n  refund-times:\n    - where is my   money\n---\n# Refunds\n",
-                    encoding="utf-8")
+    page.write_text("---\nalso_asked:\n  refund-times:\n    - where is my   money\n---\n"
+                    "# Refunds\n", encoding="utf-8")
     meta = front_matter(page.read_text(encoding="utf-8"))
     assert questions_of(meta, "x") == {"refund-times": ["where is my money"]}
     assert page_path(tmp_path, page) == "/refunds/"
