@@ -86,6 +86,8 @@ INTENT_WEIGHT = 0.5
 # "Did you mean" only when the corrected words find this much better a best section than the
 # words as typed (or when the words as typed find nothing).
 SUGGEST_RATIO = 1.5
+# How strongly covering more of the question counts: a score is times the share covered to this.
+COVERAGE_POWER = 2
 PREFIX_WEIGHT = 0.5
 PREFIX_TERMS = 8
 # Stems looked at when completing a word being typed; the commonest PREFIX_TERMS are searched.
@@ -496,7 +498,7 @@ class SearchIndex:
             return []
         docs = list(covered)
         counts = list(covered.values())
-        shares = [(count / len(units)) ** 2 for count in range(len(units) + 1)]
+        shares = [(count / len(units)) ** COVERAGE_POWER for count in range(len(units) + 1)]
         # The most a section covering n units can score: the n best units' maxima, scaled.
         maxima = sorted((factor * max(scores.values(), default=0.0) for scores, factor in maps),
                         reverse=True)
