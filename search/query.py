@@ -298,7 +298,9 @@ class SearchIndex:
         return segment, found
 
     def search(self, q: str, limit: int = 10) -> dict[str, Any]:
-        """Answer the query text: {"query", "results": [{"title", "url", "snippet", "score", ...}], "suggestion"?}."""
+        """Answer the query text: {"query", "results": [{"title", "url", "snippet", "score", ...}],
+        "suggestion"?, "lookup"?}; `lookup` ({"url", "title", "snippet", "step"}) when the order
+        lookup answers the question for the buyer's own order."""
         limit = max(1, min(int(limit), MAX_LIMIT))
         q = q[:MAX_QUERY_CHARS] if isinstance(q, str) else ""
         parsed = parse_query(q)
@@ -351,7 +353,9 @@ class SearchIndex:
         if not corrected:
             return False
         plain = self._ranked(table, [unit for unit in units if not unit.correction])
-        return not plain or corrected[0][0] >= SUGGEST_RATIO * plain[0][0]
+        # Best scores, not first places: the results list is reordered in place (phrases first).
+        best = max(score for score, _ in corrected)
+        return not plain or best >= SUGGEST_RATIO * max(score for score, _ in plain)
 
     def _clicked(self, q: str) -> dict[str, float]:
         """What buyers' clicks lift for this query (URL -> factor), from the recorded clicks."""
@@ -660,8 +664,9 @@ def open_index(index_dir: Path, synonyms_file: Path | None = None,
             gc.collect()
     if reason:
         raise IndexUnavailable(reason)
-    opened = SearchIndex(ix, Synonyms.load(synonyms_file), index_dir, cache_size=cache_size,
-                         clicks_file=clicks_file, language=language)
+    language = language or load_language()
+    opened = SearchIndex(ix, Synonyms.load(synonyms_file, language.code), index_dir,
+                         cache_size=cache_size, clicks_file=clicks_file, language=language)
     # The language's word list is large: load it now, not during the first buyer's query.
     opened._language.is_common("order")
     try:
