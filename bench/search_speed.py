@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/search_speed.py [--sizes 200 2000 10000] [--queries 300]
 
-The timed queries are distinct (the relevance set's questions, typos and all, and the prefixes the
+The timed queries are distinct (both relevance sets' questions, typos and all, and the prefixes the
 help bar sends as they are typed), in a shuffled order, none of them asked during the warm-up; the
 answer cache is also emptied before each one, so every timing is of a cold answer.
 """
@@ -18,7 +18,10 @@ import tomllib
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-RELEVANCE_FILE = PROJECT_DIR / "tests" / "relevance.toml"
+RELEVANCE_FILES = [PROJECT_DIR / "tests" / "relevance.toml",
+                   PROJECT_DIR / "tests" / "relevance-buyers.toml"]
+# "Also asked as" questions generated for each section, as authors add them to the articles.
+ASKED_PER_SECTION = 3
 SECTIONS_PER_PAGE = 10
 # Where the as-you-type prefixes of a question are cut, as fractions of its length.
 PREFIX_CUTS = (0.3, 0.45, 0.6, 0.75, 0.9)
@@ -32,8 +35,11 @@ funding pre-order bank paypal card chargeback dispute lost late missing delivere
 completed unpaid invoice transfer balance withdraw top-up label pickup courier warehouse""".split()
 
 
-def generate_site(site_dir: Path, sections: int, seed: int = 5) -> None:
-    """Write a built-site lookalike with the given number of sections (10 to a page)."""
+def generate_site(site_dir: Path, sections: int, seed: int = 5) -> dict[str, list[str]]:
+    """Write a built-site lookalike with the given number of sections (10 to a page).
+
+    Returns "also asked as" questions for every section, keyed by section URL.
+    """
     rng = random.Random(seed)
     filler = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 10)))
               for _ in range(5000)]
@@ -43,12 +49,18 @@ def generate_site(site_dir: Path, sections: int, seed: int = 5) -> None:
                  for _ in range(rng.randint(8, 20))]
         return " ".join(words).capitalize() + "."
 
+    def question() -> str:
+        return " ".join(rng.choice(COMMON) for _ in range(rng.randint(3, 7)))
+
+    also_asked = {}
     pages = max(1, sections // SECTIONS_PER_PAGE)
     (site_dir / "index.html").parent.mkdir(parents=True, exist_ok=True)
     for number in range(pages):
         body = [f'<h1 id="page-{number}">{sentence()}</h1><p>{sentence()}</p>']
         for section in range(1, SECTIONS_PER_PAGE):
             anchor = f"s{section}-{rng.choice(COMMON)}"
+            url = "/" if number == 0 else f"/p{number}/"
+            also_asked[f"{url}#{anchor}"] = [question() for _ in range(ASKED_PER_SECTION)]
             body.append(f'<h2 id="{anchor}">{sentence()}<a class="headerlink" href="#{anchor}">'
                         f"&para;</a></h2>" + "".join(f"<p>{sentence()}</p>" for _ in range(4)))
         html = (f"<html><head><title>Page {number}</title></head><body>"
@@ -57,6 +69,7 @@ def generate_site(site_dir: Path, sections: int, seed: int = 5) -> None:
         path = site_dir / ("index.html" if number == 0 else f"p{number}/index.html")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(html, encoding="utf-8")
+    return also_asked
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -87,7 +100,8 @@ def main() -> None:
     from search import build_index
     from search import open_index
 
-    questions = [case["q"] for case in tomllib.loads(RELEVANCE_FILE.read_text())["case"]]
+    questions = [case["q"] for path in RELEVANCE_FILES
+                 for case in tomllib.loads(path.read_text())["case"]]
     queries = workload(questions)
     # Warm up with queries that are never timed, as a running service has warm caches.
     warmup, timed = queries[:WARMUP_QUERIES], queries[WARMUP_QUERIES:]
@@ -95,9 +109,9 @@ def main() -> None:
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             site_dir = Path(tmp) / "site"
-            generate_site(site_dir, size)
+            also_asked = generate_site(site_dir, size)
             started = time.perf_counter()
-            count = build_index(site_dir, Path(tmp) / "index")
+            count = build_index(site_dir, Path(tmp) / "index", also_asked=also_asked)
             build_seconds = time.perf_counter() - started
             opened = open_index(Path(tmp) / "index")
             for query in warmup:

@@ -13,6 +13,7 @@ describes, so a searcher never pairs one build's documents with another build's 
 
 from __future__ import annotations
 
+import heapq
 import marshal
 import math
 import re
@@ -40,17 +41,20 @@ from search.schema import stem_word
 from search.synonyms import Form
 from search.synonyms import Synonyms
 
-FORMAT = "helpcenter-impacts-1"
+FORMAT = "helpcenter-impacts-2"
 FILE_PREFIX = "impacts-"
 FILE_SUFFIX = ".bin"
 # BM25F parameters: headings and titles are short, so their length says little.
 K1 = 1.2
 DEFAULT_B = 0.75
-FIELD_B = {"heading": 0.3, "title": 0.3}
+FIELD_B = {"heading": 0.3, "title": 0.3, "asked": 0.3}
 # A synonym phrase's words still count, at half weight, when they are apart.
 APART_WEIGHT = 0.5
 # The fields whose words (as written) the typo corrector may suggest.
-SPELLING_FIELDS = ("text", "heading", "title")
+SPELLING_FIELDS = ("text", "heading", "title", "asked")
+# The sections kept for an extra group (an intent's terms): the ones most about it. An intent only
+# lifts the sections that answer it, so its cost stays the same however large the index grows.
+GROUP_SECTIONS = 200
 # The fields an unquoted phrase must appear in to rank first: where it names the section.
 PHRASE_FIELDS = ("heading", "title")
 
@@ -103,6 +107,11 @@ def _occurs(sequence: list[str], form: Form) -> bool:
 _TOKEN = re.compile(TOKEN_PATTERN, re.UNICODE)
 
 
+def question_key(stems: Iterable[str]) -> str:
+    """What a question asks, order aside: its distinct stems, sorted ("" when none)."""
+    return " ".join(sorted(set(stems)))
+
+
 def analyse(text: str) -> tuple[list[str], int]:
     """The schema's analysis before stemming, in C where it can be: the words kept, lowercased,
     and the position Whoosh gives the first (its StopFilter numbers from the first word kept).
@@ -123,8 +132,10 @@ def analyse(text: str) -> tuple[list[str], int]:
 class ImpactBuilder:
     """Collect every section's stems while the index is written, then compute and save scores."""
 
-    def __init__(self, synonyms: Synonyms) -> None:
+    def __init__(self, synonyms: Synonyms, groups: Iterable[Mapping[Form, float]] = ()) -> None:
+        """groups: more sets of weighted alternatives searched as one (the intents' terms)."""
         self._synonyms = synonyms
+        self._groups = list(groups)
         self._words = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter(
             stoplist=STOP_WORDS, minsize=2)
         self._fields = tuple(FIELD_BOOSTS)
@@ -144,6 +155,8 @@ class ImpactBuilder:
         self._stems: dict[str, str] = {}
         self._headings: list[str] = []
         self._titles: list[str] = []
+        # An "also asked as" question's stems (sorted, joined) -> the sections that list it.
+        self._asked: dict[str, list[int]] = {}
 
     def words_analyzer(self) -> Analyzer:
         """The index's analysis without stemming: the words as written, for spelling."""
@@ -204,6 +217,11 @@ class ImpactBuilder:
                 if where:
                     self._phrase_fields.setdefault(form, {})[docnum] = where
         self._spelling.update(spelled)
+        for question in (document.get("asked") or "").split("\n"):
+            words = analyse(question)[0]
+            key = question_key(stems_of.get(word) or stem_word(word) for word in words)
+            if key and docnum not in self._asked.setdefault(key, []):
+                self._asked[key].append(docnum)
         self._weights.append(float(document.get("weight", 1.0)))
         self._headings.append(" ".join(sequences[self._fields.index("heading")]))
         self._titles.append(" ".join(sequences[self._fields.index("title")]))
@@ -249,8 +267,8 @@ class ImpactBuilder:
             if len(form) > 1 and all((stem,) in scores for stem in form):
                 scores[form] = self._phrase_scores(form, scores, field_score)
         expanded: dict[Signature, Packed] = {}
-        for words in self._synonyms.phrases:
-            alternatives = self._synonyms.alternatives(words)
+        groups = [(self._synonyms.alternatives(words), None) for words in self._synonyms.phrases]
+        for alternatives, keep in groups + [(group, GROUP_SECTIONS) for group in self._groups]:
             if len(alternatives) < 2:
                 continue
             key, top = signature(alternatives)
@@ -260,6 +278,8 @@ class ImpactBuilder:
             for form, weight in alternatives.items():
                 for docnum, score in scores.get(form, {}).items():
                     total[docnum] = total.get(docnum, 0.0) + score * weight / top
+            if keep is not None and len(total) > keep:
+                total = dict(heapq.nlargest(keep, total.items(), key=lambda item: item[1]))
             expanded[key] = _pack(total)
         return {
             "format": FORMAT,
@@ -272,6 +292,7 @@ class ImpactBuilder:
             "terms": {" ".join(form): _pack(by_doc) for form, by_doc in scores.items() if by_doc},
             "expanded": expanded,
             "spelling": dict(self._spelling),
+            "asked": self._asked,
         }
 
     def _phrase_scores(self, form: Form, scores: dict[Form, dict[int, float]],
@@ -307,6 +328,7 @@ class ImpactTable:
         self.titles: list[str] = data["titles"]
         self._terms: dict[str, Packed] = data["terms"]
         self._expanded: dict[Signature, Packed] = data["expanded"]
+        self.asked: dict[str, list[int]] = data["asked"]
         spelling: dict[str, int] = data["spelling"]
         self.spelling = spelling
         # Stems in order, for completing the word being typed.

@@ -15,8 +15,12 @@ from pathlib import Path
 
 from whoosh import index
 
+from search.asked import AlsoAsked
+from search.asked import read_also_asked
+from search.asked import unknown_sections
 from search.impacts import ImpactBuilder
 from search.impacts import segment_id as impacts_segment_id
+from search.language import load_language
 from search.schema import make_schema
 from search.segment import SegmentBuilder
 from search.synonyms import Synonyms
@@ -261,8 +265,10 @@ def iter_pages(site_dir: Path) -> Iterator[Page]:
             yield page
 
 
-def iter_documents(site_dir: Path) -> Iterator[dict[str, str]]:
-    """One index document per section of every page."""
+def iter_documents(site_dir: Path, also_asked: AlsoAsked | None = None) -> Iterator[dict[str, str]]:
+    """One index document per section of every page, with the questions buyers also ask for it."""
+    also_asked = also_asked or {}
+    seen: set[str] = set()
     for page in iter_pages(site_dir):
         for section in page.sections:
             text = section.joined_text()
@@ -273,10 +279,17 @@ def iter_documents(site_dir: Path) -> Iterator[dict[str, str]]:
             # Lists of links (the home page's topic cards) point at answers rather than give them.
             # and the home page only routes buyers to the articles that answer them.
             weight = LINK_LIST_WEIGHT if section.link_density() > 0.5 or page.url == "/" else 1.0
+            seen.add(url)
             yield {"url": url, "title": page.title, "heading": heading,
                    "anchor": section.anchor.replace("-", " ").replace("_", " "),
+                   "asked": "\n".join(also_asked.get(url, [])),
                    "breadcrumb": page.breadcrumb, "text": text, "page": page.url,
                    "weight": weight}
+    unknown = unknown_sections(also_asked, seen)
+    if unknown:
+        # A renamed heading anchor: the questions wait, unused, until the front matter follows.
+        log.warning("also_asked names %d sections the built site does not have, e.g. %s",
+                    len(unknown), unknown[0])
 
 
 def write_index(documents: Iterator[dict[str, str]], index_dir: Path,
@@ -286,7 +299,9 @@ def write_index(documents: Iterator[dict[str, str]], index_dir: Path,
     Next to Whoosh's files goes the table of precomputed scores the queries add up (see impacts).
     """
     ix = index.create_in(str(index_dir), make_schema())
-    impacts = ImpactBuilder(synonyms or Synonyms.load())
+    # The intents' terms are searched as one group each: add them up now, as the synonyms'.
+    groups = [intent.alternatives() for intent in load_language().intents]
+    impacts = ImpactBuilder(synonyms or Synonyms.load(), groups)
     # One writer, one segment, one commit: a single segment keeps fuzzy and prefix lookups fast.
     segment = SegmentBuilder(ix.writer(limitmb=256, procs=1, multisegment=False))
     urls: list[str] = []
@@ -325,8 +340,11 @@ def swap_in(built: Path, index_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def build_index(site_dir: Path, index_dir: Path) -> int:
-    """Index the built site into index_dir (built aside, then swapped in); return the sections."""
+def build_index(site_dir: Path, index_dir: Path, also_asked: AlsoAsked | None = None) -> int:
+    """Index the built site into index_dir (built aside, then swapped in); return the sections.
+
+    also_asked defaults to the questions in the front matter of the project's articles.
+    """
     site_dir = Path(site_dir)
     index_dir = Path(index_dir)
     if not (site_dir / "index.html").is_file():
@@ -334,7 +352,9 @@ def build_index(site_dir: Path, index_dir: Path) -> int:
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     built = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.new-", dir=index_dir.parent))
     try:
-        count = write_index(iter_documents(site_dir), built)
+        if also_asked is None:
+            also_asked = read_also_asked()
+        count = write_index(iter_documents(site_dir, also_asked), built)
         swap_in(built, index_dir)
     except BaseException:
         shutil.rmtree(built, ignore_errors=True)

@@ -13,7 +13,9 @@ import heapq
 import html
 import os
 import re
+import sqlite3
 import threading
+import time
 import warnings
 from collections import Counter
 from collections import OrderedDict
@@ -46,11 +48,19 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.support.levenshtein import distance
 
+from search.clicks import Clicks
+from search.clicks import lifts
+from search.clicks import read_clicks
 from search.impacts import PHRASE_FIELDS
 from search.impacts import ImpactTable
 from search.impacts import merge
+from search.impacts import question_key
 from search.impacts import segment_id
 from search.impacts import signature
+from search.language import Intent
+from search.language import Language
+from search.language import load_language
+from search.misses import normalize
 from search.schema import STOP_WORDS
 from search.schema import TOKEN_PATTERN
 from search.schema import stem_word
@@ -71,6 +81,13 @@ MAX_WORDS = 12
 MAX_LIMIT = 50
 # How much a word counts when it comes from somewhere other than the buyer's own typing.
 CORRECTION_WEIGHT = 0.8
+# What an intent's terms count for, against the buyer's own words at 1.
+INTENT_WEIGHT = 0.5
+# "Did you mean" only when the corrected words find this much better a best section than the
+# words as typed (or when the words as typed find nothing).
+SUGGEST_RATIO = 1.5
+# How strongly covering more of the question counts: a score is times the share covered to this.
+COVERAGE_POWER = 2
 PREFIX_WEIGHT = 0.5
 PREFIX_TERMS = 8
 # Stems looked at when completing a word being typed; the commonest PREFIX_TERMS are searched.
@@ -86,6 +103,8 @@ CACHE_SIZE = 256
 POOL_SIZE = 8
 # Tables kept for open searchers: the current build, and the one before it during a swap.
 TABLES_KEPT = 2
+# How often (seconds) the recorded clicks are looked at again for new ones.
+CLICKS_REFRESH_S = 60.0
 
 
 class IndexUnavailable(Exception):
@@ -124,6 +143,8 @@ class Unit:
     alternatives: dict[Form, float]
     correction: str | None = None
     stems: set[str] = field(default_factory=set)
+    # Set for the part added for an intent the question says: never part of a suggestion.
+    intent: Intent | None = None
 
 
 @dataclass
@@ -151,6 +172,12 @@ def parse_query(text: str) -> ParsedQuery:
                        in_progress=in_progress)
 
 
+def units_stems(units: list[Unit]) -> Iterator[list[str]]:
+    """The stems the buyer typed, unit by unit (their own words, not alternatives)."""
+    for unit in units:
+        yield list(indexed_form(unit.words))
+
+
 def _contains(sequence: list[str], phrase: list[str]) -> bool:
     """True when phrase appears in sequence as consecutive words."""
     size = len(phrase)
@@ -162,10 +189,17 @@ class SearchIndex:
     """The help-center index opened for queries: share one per process, it is thread-safe."""
 
     def __init__(self, ix: Index, synonyms: Synonyms, index_dir: Path,
-                 cache_size: int = CACHE_SIZE) -> None:
+                 cache_size: int = CACHE_SIZE, language: Language | None = None,
+                 clicks_file: Path | None = None) -> None:
         self._ix = ix
         self._dir = Path(index_dir)
         self._synonyms = synonyms
+        self._language = language or load_language()
+        self._clicks_file = Path(clicks_file) if clicks_file else None
+        self._clicks: Clicks = {}
+        self._clicks_stamp: float | None = None
+        self._clicks_checked = float("-inf")
+        self._clicks_lock = threading.Lock()
         self._tables: OrderedDict[str, ImpactTable] = OrderedDict()
         self._tables_lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, int, str], dict[str, Any]] = OrderedDict()
@@ -264,34 +298,93 @@ class SearchIndex:
         return segment, found
 
     def search(self, q: str, limit: int = 10) -> dict[str, Any]:
-        """Answer the query text.
-
-        {"query", "results": [{"title", "url", "snippet", "score", ...}], "suggestion"?}.
-        """
+        """Answer the query text: {"query", "results": [{"title", "url", "snippet", "score", ...}],
+        "suggestion"?, "lookup"?}; `lookup` ({"url", "title", "snippet", "step"}) when the order
+        lookup answers the question for the buyer's own order."""
         limit = max(1, min(int(limit), MAX_LIMIT))
         q = q[:MAX_QUERY_CHARS] if isinstance(q, str) else ""
         parsed = parse_query(q)
         answer: dict[str, Any] = {"query": q, "results": []}
         if not parsed.content_stems():
             return answer
+        clicked = self._clicked(q)
         with self._searcher() as searcher:
             segment, table = self.table(searcher.reader())
-            key = (q, limit, segment)
+            key = (q, limit, segment, self._clicks_stamp)
             cached = self._cached(key)
             if cached is not None:
                 return cached
             units = self._units(table, parsed)
+            units += self._intent_units(parsed, units)
+            ranked = self._ranked(table, units) if units else []
             if units:
-                answer["results"] = self._run(searcher, table, units, parsed, limit)
-        # Misspelt words are searched as corrected already; the suggestion tells the buyer so.
-        if any(unit.correction for unit in units):
-            answer["suggestion"] = " ".join(
-                unit.correction or " ".join(unit.words) for unit in units
-            )
+                answer["results"] = self._run(searcher, table, units, ranked, parsed, limit,
+                                              clicked)
+            # Misspelt words are searched as corrected already; the suggestion tells the buyer
+            # so, when the correction is what found the answers.
+            if any(unit.correction for unit in units) and self._corrections_help(table, units,
+                                                                                 ranked):
+                answer["suggestion"] = " ".join(
+                    unit.correction or " ".join(unit.words) for unit in units if not unit.intent
+                )
+        lookup = next((unit.intent.lookup for unit in units if unit.intent and unit.intent.lookup),
+                      None)
+        if lookup and self._language.lookup:
+            # A question the order lookup answers for the buyer's own order: link it first.
+            answer["lookup"] = {**self._language.lookup, "step": lookup}
         self._remember(key, answer)
         return answer
 
-    def _cached(self, key: tuple[str, int, str]) -> dict[str, Any] | None:
+    def _intent_units(self, parsed: ParsedQuery, units: list[Unit]) -> list[Unit]:
+        """One more part of the question for each intent its words (and their terms) say."""
+        terms = [form for unit in units for form in unit.alternatives]
+        added = []
+        for intent in self._language.intents_of(parsed.stems, terms):
+            alternatives = {form: weight * INTENT_WEIGHT
+                            for form, weight in intent.alternatives().items()}
+            if alternatives:
+                added.append(Unit(words=[], alternatives=alternatives, intent=intent,
+                                  stems={stem for form in alternatives for stem in form}))
+        return added
+
+    def _corrections_help(self, table: ImpactTable, units: list[Unit],
+                          corrected: list[tuple[float, int]]) -> bool:
+        """True when the corrected words find a clearly better best section than the rest alone."""
+        if not corrected:
+            return False
+        plain = self._ranked(table, [unit for unit in units if not unit.correction])
+        # Best scores, not first places: the results list is reordered in place (phrases first).
+        best = max(score for score, _ in corrected)
+        return not plain or best >= SUGGEST_RATIO * max(score for score, _ in plain)
+
+    def _clicked(self, q: str) -> dict[str, float]:
+        """What buyers' clicks lift for this query (URL -> factor), from the recorded clicks."""
+        if self._clicks_file is None:
+            return {}
+        now = time.monotonic()
+        if now - self._clicks_checked >= CLICKS_REFRESH_S:
+            with self._clicks_lock:
+                if now - self._clicks_checked >= CLICKS_REFRESH_S:
+                    self._clicks_checked = now
+                    self._reload_clicks()
+        return lifts(self._clicks.get(normalize(q), {}))
+
+    def _reload_clicks(self) -> None:
+        """Read the clicks again when their file has changed since the last reading."""
+        try:
+            stamp = os.stat(self._clicks_file).st_mtime
+        except OSError:
+            stamp = None
+        if stamp == self._clicks_stamp:
+            return
+        try:
+            self._clicks = read_clicks(self._clicks_file)
+        except sqlite3.Error:
+            # Clicks only refine the order; a broken counter file must not stop search.
+            self._clicks = {}
+        self._clicks_stamp = stamp
+
+    def _cached(self, key: tuple) -> dict[str, Any] | None:
         """A copy of a remembered answer, or None."""
         with self._cache_lock:
             answer = self._cache.get(key)
@@ -300,7 +393,7 @@ class SearchIndex:
             self._cache.move_to_end(key)
         return {**answer, "results": [dict(result) for result in answer["results"]]}
 
-    def _remember(self, key: tuple[str, int, str], answer: dict[str, Any]) -> None:
+    def _remember(self, key: tuple, answer: dict[str, Any]) -> None:
         """Keep a copy of an answer, forgetting the least recently used beyond the cache size."""
         if self._cache_size <= 0:
             return
@@ -315,6 +408,10 @@ class SearchIndex:
         """Group the words into units, each with its synonyms, typo corrections or completions."""
         units: list[Unit] = []
         stems = parsed.stems
+        # Filler ("tf", "seriously") is dropped, unless it is all the buyer typed.
+        filler = self._language.filler
+        if all(word in filler for word in parsed.words if is_content(word)):
+            filler = frozenset()
         i = 0
         while i < len(stems) and len(units) < MAX_WORDS:
             for length in range(min(self._synonyms.longest, len(stems) - i), 0, -1):
@@ -324,8 +421,8 @@ class SearchIndex:
             words = parsed.words[i:i + length]
             i += length
             alternatives = self._synonyms.alternatives(words)
-            if not alternatives:
-                # A stop or question word on its own.
+            if not alternatives or (length == 1 and words[0] in filler):
+                # A stop, question or filler word on its own.
                 continue
             unit = Unit(words=words, alternatives=alternatives)
             if length == 1 and not any(table.has(stem) for alt in alternatives for stem in alt):
@@ -346,6 +443,9 @@ class SearchIndex:
             if completions:
                 return
         if len(word) < 3 or len(word) > 24 or not word.isalpha():
+            return
+        if self._language.is_common(word):
+            # A real word the articles happen not to use ("stuff", "shoes"): not a typo.
             return
         correction = self._correct(table, word)
         if correction is None:
@@ -402,7 +502,7 @@ class SearchIndex:
             return []
         docs = list(covered)
         counts = list(covered.values())
-        shares = [(count / len(units)) ** 2 for count in range(len(units) + 1)]
+        shares = [(count / len(units)) ** COVERAGE_POWER for count in range(len(units) + 1)]
         # The most a section covering n units can score: the n best units' maxima, scaled.
         maxima = sorted((factor * max(scores.values(), default=0.0) for scores, factor in maps),
                         reverse=True)
@@ -439,7 +539,9 @@ class SearchIndex:
         if not phrases and all(indexed_form(unit.words) for unit in units):
             content = parsed.content_stems()
             phrases = [content] if len(content) > 1 else []
-        found: set[int] = set()
+        # A question an author listed for a section ("also asked as"), asked in other words order.
+        found = set(table.asked.get(question_key(chain.from_iterable(units_stems(units))), ()))
+        found &= set(docs)
         for phrase in phrases:
             # Unquoted, only where it names the section (heading, title); quoted, anywhere.
             for name in PHRASE_FIELDS:
@@ -450,10 +552,15 @@ class SearchIndex:
         return found
 
     def _run(self, searcher: Searcher, table: ImpactTable, units: list[Unit],
-             parsed: ParsedQuery, limit: int) -> list[dict[str, Any]]:
-        """Rank the candidates with phrase matches first, and shape the results."""
-        ranked = self._ranked(table, units)
-        phrase_docs = self._phrase_docs(searcher, table, parsed, units, [d for _, d in ranked])
+             ranked: list[tuple[float, int]], parsed: ParsedQuery, limit: int,
+             clicked: dict[str, float]) -> list[dict[str, Any]]:
+        """Order the ranked candidates with phrase matches first, and shape the results."""
+        if clicked:
+            # Only the candidates the words found are lifted: clicks reorder, never add.
+            ranked = [(score * clicked.get(searcher.stored_fields(doc)["url"], 1.0), doc)
+                      for score, doc in ranked]
+        asked = [unit for unit in units if not unit.intent]
+        phrase_docs = self._phrase_docs(searcher, table, parsed, asked, [d for _, d in ranked])
         ranked.sort(key=lambda item: (item[1] not in phrase_docs, -item[0], item[1]))
         terms = set().union(*(unit.stems for unit in units))
         return [self._result(searcher, doc, score, terms) for score, doc in ranked[:limit]]
@@ -532,8 +639,13 @@ def _text_phrase_docs(reader: IndexReader, phrase: list[str], docs: Iterable[int
 
 
 def open_index(index_dir: Path, synonyms_file: Path | None = None,
-               cache_size: int = CACHE_SIZE) -> SearchIndex:
-    """Open the index built by build_index; raise IndexUnavailable when it is missing or broken."""
+               cache_size: int = CACHE_SIZE, clicks_file: Path | None = None,
+               language: Language | None = None) -> SearchIndex:
+    """Open the index built by build_index; raise IndexUnavailable when it is missing or broken.
+
+    clicks_file: where buyers' clicks on results are counted (search.clicks), to learn from;
+    language: the query side's words (default: English, from search/lang/en/).
+    """
     index_dir = Path(index_dir)
     if not index_dir.is_dir():
         raise IndexUnavailable(f"no search index in {index_dir}")
@@ -552,7 +664,11 @@ def open_index(index_dir: Path, synonyms_file: Path | None = None,
             gc.collect()
     if reason:
         raise IndexUnavailable(reason)
-    opened = SearchIndex(ix, Synonyms.load(synonyms_file), index_dir, cache_size=cache_size)
+    language = language or load_language()
+    opened = SearchIndex(ix, Synonyms.load(synonyms_file, language.code), index_dir,
+                         cache_size=cache_size, clicks_file=clicks_file, language=language)
+    # The language's word list is large: load it now, not during the first buyer's query.
+    opened._language.is_common("order")
     try:
         # Load the score table now: a missing one is reported at once, not at the first query.
         with opened._searcher() as searcher:

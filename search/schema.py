@@ -38,7 +38,9 @@ STOP_WORDS = frozenset(
 # The page title and breadcrumb are shared by every section of a page, so they weigh less.
 # The anchor's words ("refund-times") are the author's own keywords for the section.
 # The breadcrumb is stored for display only: its words are in the page titles above it.
-FIELD_BOOSTS = {"heading": 3.0, "anchor": 1.5, "title": 1.5, "text": 1.0}
+# "asked" holds the questions the author says buyers ask for the section ("also asked as", in the
+# page's front matter): buyers' own words for it, weighed almost like the heading, never shown.
+FIELD_BOOSTS = {"heading": 3.0, "asked": 2.5, "anchor": 1.5, "title": 1.5, "text": 1.0}
 
 
 @functools.lru_cache(maxsize=16384)
@@ -71,6 +73,7 @@ def make_schema() -> Schema:
         heading=TEXT(analyzer=analyzer, stored=True),
         breadcrumb=STORED(),
         anchor=TEXT(analyzer=analyzer),
+        asked=TEXT(analyzer=analyzer),
         text=TEXT(analyzer=analyzer, stored=True),
         page=STORED(),
         # Multiplies the section's score: below 1 for sections that mostly link elsewhere.

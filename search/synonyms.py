@@ -9,6 +9,8 @@ from pathlib import Path
 from whoosh.analysis import LowercaseFilter
 from whoosh.analysis import RegexTokenizer
 
+from search.language import DEFAULT_LANGUAGE
+from search.language import load_language
 from search.schema import STOP_WORDS
 from search.schema import TOKEN_PATTERN
 from search.schema import stem_word
@@ -40,7 +42,9 @@ def indexed_form(words: Iterable[str]) -> Form:
 class Synonyms:
     """Groups of words and phrases that mean the same to a buyer, matched on their stems."""
 
-    def __init__(self, groups: Iterable[Iterable[str]]) -> None:
+    def __init__(self, groups: Iterable[Iterable[str]],
+                 rules: Iterable[tuple[Iterable[str], Iterable[str]]] = ()) -> None:
+        """groups: phrases that all find each other; rules: (buyers' words, the terms they find)."""
         self._alternatives: dict[Form, set[Form]] = {}
         # Every phrase of the file as words, so the indexer can expand each one ahead of time.
         self.phrases: list[list[str]] = []
@@ -53,13 +57,27 @@ class Synonyms:
             forms = set(keys.values()) - {()}
             for key, form in keys.items():
                 self._alternatives.setdefault(key, set()).update(forms - {form})
+        for said, meant in rules:
+            # One way: "smashed" finds "damaged", but "damaged" does not find "smashed".
+            terms = {indexed_form(t.text for t in tokenizer(phrase)) for phrase in meant} - {()}
+            for phrase in said:
+                words = [t.text for t in tokenizer(phrase)]
+                if words:
+                    self.phrases.append(words)
+                    key = tuple(stem_word(w) for w in words)
+                    self._alternatives.setdefault(key, set()).update(terms - {indexed_form(words)})
         self.longest = max((len(key) for key in self._alternatives), default=1)
 
     @classmethod
-    def load(cls, path: Path | None = None) -> Synonyms:
-        """Read a synonyms file: one comma-separated group a line, `#` starts a comment."""
+    def load(cls, path: Path | None = None, language: str = DEFAULT_LANGUAGE) -> Synonyms:
+        """Read a synonyms file: one comma-separated group a line, `#` starts a comment.
+
+        Without a path: the package's synonyms and the language's buyers' vocabulary.
+        """
+        rules: tuple = ()
         if path is None:
             text = resources.files("search").joinpath("synonyms.txt").read_text(encoding="utf-8")
+            rules = load_language(language).vocabulary
         else:
             text = Path(path).read_text(encoding="utf-8")
         groups = []
@@ -67,7 +85,7 @@ class Synonyms:
             line = line.split("#", 1)[0].strip()
             if line:
                 groups.append([part.strip() for part in line.split(",") if part.strip()])
-        return cls(groups)
+        return cls(groups, rules)
 
     def get(self, key: Form) -> set[Form]:
         """The other ways of saying key (stems), or an empty set."""

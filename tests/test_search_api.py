@@ -174,3 +174,13 @@ def test_repeated_question_gets_the_same_answer(search_client):
     second = search_client.get("/api/search", query_string={"q": "where is my parcel"}).get_json()
     assert first["results"]
     assert second == first
+
+
+def test_lookup_questions_carry_the_lookup_link(search_client):
+    answer = search_client.get("/api/search?q=where+is+my+parcel").get_json()
+    assert answer["lookup"]["url"] == "/order-status/"
+    assert answer["lookup"]["step"] == "track"
+    # The contract's fields are all still there.
+    assert answer["results"] and {"title", "url", "snippet", "score"} <= answer["results"][0].keys()
+    other = search_client.get("/api/search?q=free+shipping").get_json()
+    assert "lookup" not in other

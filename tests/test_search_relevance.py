@@ -1,7 +1,14 @@
-"""Our search on the real articles: buyers' questions must find the section that answers them."""
+"""Our search on the real articles: buyers' questions must find the section that answers them.
+
+Two sets, each split into a development part (techniques may be tuned on it) and a held-out part
+(only ever measured): tests/relevance.toml, questions that mostly use the articles' own words, and
+tests/relevance-buyers.toml, questions in buyers' own words. The targets are held on the held-out
+part of the buyers' set; the articles' words set must lose nothing (issue 13).
+"""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -9,24 +16,67 @@ import pytest
 
 from search import build_index
 from search import open_index
+from search.asked import read_also_asked
 
-RELEVANCE_FILE = Path(__file__).with_name("relevance.toml")
-# Targets from issue 5. Material's built-in search scored MRR@10 0.645 on this set when measured
-# (its page headers skipped, the reading kindest to it) with bench/search_relevance.py, so 0.80
-# keeps us at least 0.15 above it.
+TESTS_DIR = Path(__file__).parent
+ARTICLES_WORDS = TESTS_DIR / "relevance.toml"
+BUYERS_WORDS = TESTS_DIR / "relevance-buyers.toml"
+DOCS_DIR = TESTS_DIR.parent / "docs"
+# Issue 13's targets, on the held-out part of the buyers' words.
 MIN_SUCCESS_AT_3 = 0.90
 MIN_MRR_AT_10 = 0.80
+# What the held-out part reached (0.871 / 0.752, from 0.505 / 0.433 before): never less.
+REACHED_SUCCESS_AT_3 = 0.86
+REACHED_MRR_AT_10 = 0.74
+# The articles' words set scored 0.984 / 0.933 (both parts) before the buyers' words work:
+# "no loss" within one question of 64.
+ARTICLES_MIN_SUCCESS_AT_3 = 0.96
+ARTICLES_MIN_MRR_AT_10 = 0.92
+QUESTION_WORDS = set("a an the i my is do does did to of it can what how why when where who if and "
+                     "or be in on for me".split())
 
 
-def load_cases() -> list[dict]:
-    """The relevance set: question, expected section URL, other acceptable URLs."""
-    return tomllib.loads(RELEVANCE_FILE.read_text(encoding="utf-8"))["case"]
+def load_cases(path: Path, part: str | None = None) -> list[dict]:
+    """The cases of one set (of one part): question, expected URL, other acceptable URLs."""
+    cases = tomllib.loads(path.read_text(encoding="utf-8"))["case"]
+    return [case for case in cases if part is None or case["part"] == part]
 
 
 def first_hit(urls: list[str], case: dict) -> int | None:
     """The 1-based rank of the first acceptable URL, or None."""
     wanted = {case["url"], *case.get("also", [])}
     return next((rank for rank, url in enumerate(urls, 1) if url in wanted), None)
+
+
+def measure(site_search, cases: list[dict]) -> tuple[float, float, list]:
+    """success@3, MRR@10 and the misses (question, wanted, top three) of a list of cases."""
+    ranks = []
+    misses = []
+    for case in cases:
+        urls = [result["url"] for result in site_search.search(case["q"], 10)["results"]]
+        rank = first_hit(urls, case)
+        ranks.append(rank)
+        if rank is None or rank > 3:
+            misses.append((case["q"], case["url"], urls[:3]))
+    success = sum(1 for rank in ranks if rank and rank <= 3) / len(cases)
+    mrr = sum(1 / rank for rank in ranks if rank) / len(cases)
+    return success, mrr, misses
+
+
+def words(text: str) -> list[str]:
+    """Lowercased words, apostrophes kept inside them."""
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def headings() -> list[str]:
+    """Every h1-h3 heading of the articles, without its anchor."""
+    found = []
+    for path in DOCS_DIR.rglob("*.md"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            match = re.match(r"^#{1,3} (.*?)(\{#.*\})?\s*$", line)
+            if match:
+                found.append(match.group(1))
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -39,32 +89,75 @@ def site_search(built_site: Path, tmp_path_factory: pytest.TempPathFactory):
     opened.close()
 
 
-def test_relevance_set_is_big_and_varied():
-    cases = load_cases()
-    assert len(cases) >= 40
+@pytest.mark.parametrize("path", [ARTICLES_WORDS, BUYERS_WORDS], ids=["articles", "buyers"])
+def test_sets_are_split_in_two_varied_parts(path: Path):
+    cases = load_cases(path)
     assert len({case["q"] for case in cases}) == len(cases)
+    assert {case["part"] for case in cases} == {"dev", "held-out"}
+    held_out = len(load_cases(path, "held-out"))
+    assert abs(held_out - len(cases) / 2) <= 1
     assert sum(1 for case in cases if case["q"].rstrip().endswith("?")) >= 2
 
 
-def test_every_expected_section_exists(built_site: Path):
-    for case in load_cases():
+def test_buyers_set_is_big_and_never_copies_a_heading():
+    cases = load_cases(BUYERS_WORDS)
+    assert len(cases) >= 150
+    for case in cases:
+        asked = words(case["q"])
+        for heading in headings():
+            said = words(heading)
+            content = [word for word in said if word not in QUESTION_WORDS]
+            assert len(content) < 2 or not set(content) <= set(asked), (case["q"], heading)
+            runs = {" ".join(said[i:i + 4]) for i in range(len(said) - 3)}
+            assert not any(run in " ".join(asked) for run in runs), (case["q"], heading)
+
+
+def test_also_asked_never_copies_a_held_out_question():
+    # An author's line that repeats a held-out question would make the held-out figures a
+    # memory test.
+    held_out = [set(words(case["q"])) - QUESTION_WORDS
+                for case in load_cases(BUYERS_WORDS, "held-out")]
+    for url, questions in read_also_asked(DOCS_DIR).items():
+        for question in questions:
+            mine = set(words(question)) - QUESTION_WORDS
+            for theirs in held_out:
+                overlap = len(mine & theirs) / len(mine | theirs) if mine | theirs else 0
+                assert overlap < 0.6, (url, question, theirs)
+
+
+@pytest.mark.parametrize("path", [ARTICLES_WORDS, BUYERS_WORDS], ids=["articles", "buyers"])
+def test_every_expected_section_exists(built_site: Path, path: Path):
+    for case in load_cases(path):
         for url in [case["url"], *case.get("also", [])]:
-            path, _, anchor = url.partition("#")
-            html = (built_site / path.lstrip("/") / "index.html").read_text(encoding="utf-8")
+            page, _, anchor = url.partition("#")
+            html = (built_site / page.lstrip("/") / "index.html").read_text(encoding="utf-8")
             assert not anchor or f'id="{anchor}"' in html, url
 
 
-def test_success_at_3_and_mrr_at_10(site_search):
-    cases = load_cases()
-    ranks = []
-    misses = []
-    for case in cases:
-        urls = [result["url"] for result in site_search.search(case["q"], 10)["results"]]
-        rank = first_hit(urls, case)
-        ranks.append(rank)
-        if rank is None or rank > 3:
-            misses.append((case["q"], case["url"], urls[:3]))
-    success = sum(1 for rank in ranks if rank and rank <= 3) / len(cases)
-    mrr = sum(1 / rank for rank in ranks if rank) / len(cases)
-    assert success >= MIN_SUCCESS_AT_3, misses
-    assert mrr >= MIN_MRR_AT_10, misses
+def test_every_also_asked_section_exists(built_site: Path):
+    also_asked = read_also_asked(DOCS_DIR)
+    assert len(also_asked) >= 50
+    for url in also_asked:
+        page, _, anchor = url.partition("#")
+        html = (built_site / page.lstrip("/") / "index.html").read_text(encoding="utf-8")
+        assert f'id="{anchor}"' in html, url
+
+
+def test_buyers_words_held_out_keep_what_was_reached(site_search):
+    success, mrr, misses = measure(site_search, load_cases(BUYERS_WORDS, "held-out"))
+    assert success >= REACHED_SUCCESS_AT_3, (success, misses)
+    assert mrr >= REACHED_MRR_AT_10, (mrr, misses)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 13's targets are not reached yet on the held-out "
+                   "part (0.87 / 0.75 measured); strict, so reaching them fails this mark")
+def test_buyers_words_held_out_at_the_targets(site_search):
+    success, mrr, misses = measure(site_search, load_cases(BUYERS_WORDS, "held-out"))
+    assert success >= MIN_SUCCESS_AT_3, (success, misses)
+    assert mrr >= MIN_MRR_AT_10, (mrr, misses)
+
+
+def test_articles_words_lose_nothing(site_search):
+    success, mrr, misses = measure(site_search, load_cases(ARTICLES_WORDS))
+    assert success >= ARTICLES_MIN_SUCCESS_AT_3, (success, misses)
+    assert mrr >= ARTICLES_MIN_MRR_AT_10, (mrr, misses)

@@ -67,7 +67,9 @@ def get_search_index() -> SearchIndex:
     with state.lock:
         if state.index is None:
             try:
-                state.index = open_index(Path(current_app.config["SEARCH_INDEX_DIR"]))
+                # Clicks on results are counted beside the searches; search learns from them.
+                state.index = open_index(Path(current_app.config["SEARCH_INDEX_DIR"]),
+                                         clicks_file=misses_file())
             except IndexUnavailable as exc:
                 _warn_once(state, str(exc))
                 raise ServiceUnavailable(description=UNAVAILABLE) from exc
@@ -113,7 +115,12 @@ _search_rate, _search_off = configured("SEARCH_RATE_LIMIT")
 @bp.get("/search")
 @limiter.limit(_search_rate, scope="search", exempt_when=_search_off)
 def search() -> dict[str, Any]:
-    """Answer `q` with the best sections: {"query", "results": [...], "suggestion"?}."""
+    """Answer `q` with the best sections: {"query", "results": [...], "suggestion"?, "lookup"?}.
+
+    `lookup` ({"url", "title", "snippet", "step"}) is there when the order lookup answers the
+    question for the buyer's own order (where is my order, return by when): the help bar shows
+    it first.
+    """
     limit = _limit()
     query = request.args.get("q", "")
     search_index = get_search_index()

@@ -154,6 +154,15 @@
         meta.appendChild(hint);
       }
       list.textContent = "";
+      // ── Lookup link (issue 13): a question the order lookup answers for the buyer's own order
+      // ("where is my order", "return by when") gets the lookup page first. ──
+      var lookup = answer.lookup;
+      if (lookup && typeof lookup.url === "string" && lookup.url.charAt(0) === "/") {
+        var first = renderItem({ title: lookup.title, url: lookup.url, snippet: lookup.snippet });
+        first.querySelector("a").setAttribute("data-helpbar-lookup", lookup.step || "");
+        list.appendChild(first);
+      }
+      // ── end lookup link ──
       results.forEach(function (result) {
         list.appendChild(renderItem(result));
       });
