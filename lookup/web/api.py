@@ -15,11 +15,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
 
+from lookup import messages
 from lookup.orders import MAX_EMAIL
 from lookup.orders import MAX_ORDER_NUMBER
 from lookup.orders import normalize_order_number
 from lookup.web.inputs import json_body
 from lookup.web.inputs import text_field
+from lookup.web.langs import request_lang
 from lookup.web.limits import LookupAttempt
 from lookup.web.lookups import lookup_order
 
@@ -27,8 +29,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
 
 # The one answer to every miss, so it never tells whether the order exists.
-LOOKUP_MISS = ("No order matches this order number and email. Check both against your order "
-               "confirmation and try again.")
+LOOKUP_MISS = messages.text(messages.DEFAULT_LANG, "errors.lookup_miss")
 
 
 def health_checks() -> dict[str, dict]:
@@ -65,20 +66,23 @@ def lookup() -> Response:
         return response
 
     body = json_body(int(current_app.config["LOOKUP_MAX_BYTES"]))
+    lang = request_lang(body.get("lang"))
+    if "lang" in body and messages.pick_lang(body["lang"]) is None:
+        raise BadRequest(f"lang: one of {', '.join(messages.LANGS)}.")
     order_number = text_field(body, "order_number", MAX_ORDER_NUMBER + 16)
     if not normalize_order_number(order_number):
         raise BadRequest("order_number: required, a non-empty string.")
     email = text_field(body, "email", MAX_EMAIL)
     attempt = LookupAttempt(order_number, email)
     attempt.check()
-    answer = lookup_order(order_number, email)
+    answer = lookup_order(order_number, email, lang=lang)
     # The outcome only: never the email, so never an order number with its email.
     log.info("order lookup", extra={"event": "lookup", "outcome": "miss" if answer is None
                                     else "found"})
     if answer is None:
         # Only a miss counts against the failed-lookup limits (see lookup/limits.py).
         attempt.failed()
-        raise NotFound(LOOKUP_MISS)
+        raise NotFound(messages.text(lang, "errors.lookup_miss"))
     return jsonify(answer)
 
 
