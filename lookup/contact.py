@@ -49,8 +49,8 @@ def contact_block(order: Mapping[str, Any], status_label: str, *,
                       "label": messages.text(lang, "contact.email", name=name),
                       "url": mailto_url(seller["email"], name, number, status_label, lang)})
     # Support's page is this site's: a Korean answer sends the buyer to the Korean one.
-    if lang != DEFAULT_LANG and support_url.startswith("/"):
-        support_url = f"/{lang}{support_url}"
+    if support_url.startswith("/"):
+        support_url = messages.site_path(lang, support_url)
     links.append({"id": "support", "label": messages.text(lang, "contact.support"),
                   "url": support_url})
     return {"seller_name": name, "links": links}

@@ -212,9 +212,8 @@ def _seller_note(facts: Facts, name: str) -> str:
 
 def article_link(name: str, lang: str = DEFAULT_LANG) -> dict[str, str]:
     """A link to an article section, titled and placed in the answer's language."""
-    url = ARTICLE_LINKS[name]["url"]
     return {"label": messages.text(lang, f"links.{name}"),
-            "url": url if lang == DEFAULT_LANG else f"/{lang}{url}"}
+            "url": messages.site_path(lang, ARTICLE_LINKS[name]["url"])}
 
 
 def _links(facts: Facts, *names: str) -> list[dict[str, str]]:

@@ -34,6 +34,11 @@ def pick_lang(value: object) -> str | None:
     return primary if primary in LANGS else None
 
 
+def site_path(lang: str, path: str) -> str:
+    """A path of this site in a language: Korean pages are the English paths under /ko/."""
+    return path if lang == DEFAULT_LANG else f"/{lang}{path}"
+
+
 def entry(lang: str, key: str) -> Any:
     """The raw catalogue value at a dotted id (a string, or a table of them)."""
     value: Any = catalogue(lang)

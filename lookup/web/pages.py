@@ -106,7 +106,7 @@ def render(state: str, status: int, **context: Any) -> Response:
         state=state,
         lang=lang,
         # Korean pages live under /ko/: the way back and the seller's help go there too.
-        home="/" if lang == messages.DEFAULT_LANG else f"/{lang}/",
+        home=messages.site_path(lang, "/"),
         words=messages.entry(lang, "widget"),
         look=site_look(),
         back=back_link(),
