@@ -48,6 +48,7 @@ def add_korean_order_status(site: Path) -> Path:
     # One folder deeper: relative links to the site's assets and root climb one more level.
     html = re.sub(r'((?:href|src)=")\.\./', r"\1../../", html)
     html = html.replace('"base": ".."', '"base": "../.."')
+    html = re.sub(r'("search": ")\.\./', r"\1../../", html)
     target = site / "ko" / "order-status" / "index.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(html, encoding="utf-8")
