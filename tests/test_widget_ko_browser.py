@@ -14,6 +14,9 @@ import pytest
 from lookup import PROJECT_DIR
 from tests.helpers import serving
 from tests.korean_site import korean_site_copy
+from tests.test_a11y_browser import AXE
+from tests.test_a11y_browser import assert_no_violations
+from tests.test_a11y_browser import axe_violations
 from tests.test_widget_browser import DELIVERED
 from tests.test_widget_browser import DESKTOP
 from tests.test_widget_browser import IN_TRANSIT
@@ -128,3 +131,25 @@ def test_korean_miss_says_so_in_korean(open_page, ko_service):  # noqa: F811
     page = open_page(ko_service.url + PAGE, allow_network_errors=True)
     fill_and_submit_ko(page, ("DEMO-0000", "nobody@example.com"))
     page.get_by_role("heading", name="주문을 찾을 수 없어요").wait_for()
+
+
+def test_korean_answer_meets_wcag_aa(open_page, ko_service):  # noqa: F811
+    """axe-core finds nothing in the Korean widget's answer, nor in the Korean no-JS page."""
+    assert AXE.exists(), "`make axe` (run by `make test`) installs axe-core"
+    # Playwright injects axe-core as an inline script, which the service's CSP forbids.
+    page = open_page(ko_service.url + PAGE, bypass_csp=True)
+    fill_and_submit_ko(page, DELIVERED)
+    page.locator(".hc-answer").wait_for()
+    # The no-JS page, reached as a browser without JavaScript does: the form's own submission
+    # (form.submit() skips the widget's handler), with scripts on so that axe can run.
+    plain = open_page(ko_service.url + PAGE, bypass_csp=True)
+    plain.get_by_label("주문번호").fill(DELIVERED[0])
+    plain.get_by_label("이메일").fill(DELIVERED[1])
+    plain.evaluate("document.querySelector('.hc-lookup form').submit()")
+    plain.wait_for_url(re.compile(r"/order-status/lookup$"))
+    plain.locator(".hc-answer").wait_for()
+    assert plain.evaluate("document.documentElement.lang") == "ko"
+    assert_no_violations("widget-ko", {
+        "widget answer [ko]": axe_violations(page, ".hc-lookup"),
+        "no-js answer [ko]": axe_violations(plain),
+    })
