@@ -75,7 +75,7 @@ def lookup() -> Response:
     email = text_field(body, "email", MAX_EMAIL)
     attempt = LookupAttempt(order_number, email)
     attempt.check()
-    answer = lookup_order(order_number, email, lang=lang)
+    answer = lookup_order(order_number, email)
     # The outcome only: never the email, so never an order number with its email.
     log.info("order lookup", extra={"event": "lookup", "outcome": "miss" if answer is None
                                     else "found"})
