@@ -28,10 +28,6 @@ from lookup.web.lookups import lookup_order
 bp = Blueprint("api", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
 
-# The one answer to every miss, so it never tells whether the order exists.
-LOOKUP_MISS = messages.text(messages.DEFAULT_LANG, "errors.lookup_miss")
-
-
 def health_checks() -> dict[str, dict]:
     """Check each part the service depends on; a failing part degrades, it never crashes."""
     checks: dict[str, dict] = {}
@@ -82,6 +78,7 @@ def lookup() -> Response:
     if answer is None:
         # Only a miss counts against the failed-lookup limits (see lookup/limits.py).
         attempt.failed()
+        # The one answer to every miss, so it never tells whether the order exists.
         raise NotFound(messages.text(lang, "errors.lookup_miss"))
     return jsonify(answer)
 
