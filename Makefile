@@ -14,7 +14,7 @@ PIP_INSTALL := $(BIN)/pip install --quiet --constraint $(CONSTRAINTS)
 # Material's instant navigation works only on the address the site was built for.
 export HELPCENTER_SITE_URL ?= http://$(HOST):$(PORT)/
 
-.PHONY: run test lint docs build bench lock chromium nginx axe wrk clean
+.PHONY: run test lint docs build bench lock chromium fonts nginx axe wrk clean
 
 run: $(VENV)/.installed
 	$(BIN)/helpcenter build
@@ -23,7 +23,7 @@ run: $(VENV)/.installed
 build: $(VENV)/.installed
 	$(BIN)/helpcenter build
 
-test: lint chromium nginx axe
+test: lint chromium fonts nginx axe
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test
@@ -75,6 +75,13 @@ chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	fi
+
+# Korean pages need a Hangul font in Chromium, or the screenshots show boxes; apt has one.
+fonts:
+	@if ! fc-list :lang=ko | grep -q .; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-nanum; \
 	fi
 
 # The deployment kit's test runs Debian's nginx in front of gunicorn; install it when missing.

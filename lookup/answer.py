@@ -6,9 +6,12 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from lookup import messages
 from lookup.contact import DEFAULT_CONTACT_SELLER_URL
 from lookup.contact import DEFAULT_SUPPORT_URL
 from lookup.contact import contact_block
+from lookup.display import dress
+from lookup.messages import DEFAULT_LANG
 from lookup.next_steps import next_steps
 from lookup.orders import MILESTONES
 from lookup.orders import STATUS_LABELS
@@ -16,38 +19,37 @@ from lookup.orders import dig
 from lookup.orders import parse_time
 from lookup.personal import scrub_contact
 
-# Timeline titles of the milestones an order document dates.
-# The milestones and where a document dates them are lookup.orders.MILESTONES; these are only
-# their words.
-MILESTONE_TITLES = {
-    "placed": "Order placed",
-    "paid": "Payment received",
-    "shipped": "Shipped",
-    "delivered": "Delivered",
-    "cancelled": "Order cancelled",
-    "refunded": "Refund issued",
-    "completed": "Order completed",
-}
+# Timeline titles of the milestones an order document dates, in English; every language's are in
+# lookup/messages ("milestones"). The milestones and where a document dates them are
+# lookup.orders.MILESTONES.
+MILESTONE_TITLES = {code: messages.text(DEFAULT_LANG, f"milestones.{code}")
+                    for code, _ in MILESTONES}
 
 
 def order_answer(document: Mapping[str, Any], policy: Mapping[str, Any], today: date, *,
                  seller_url_template: str = DEFAULT_CONTACT_SELLER_URL,
-                 support_url: str = DEFAULT_SUPPORT_URL) -> dict[str, Any]:
-    """Everything a buyer may see about their order; nothing of addresses, phones or payment."""
-    label = status_label(document["status"])
-    return {
+                 support_url: str = DEFAULT_SUPPORT_URL,
+                 lang: str = DEFAULT_LANG) -> dict[str, Any]:
+    """Everything a buyer may see about their order; nothing of addresses, phones or payment.
+
+    Worded in `lang`, with what a page prints (stages, dates, deadlines) worked out too.
+    """
+    label = status_label(document["status"], lang)
+    answer = {
         "order": safe_order(document),
         "status": {"code": document["status"], "label": label},
-        "timeline": timeline(document),
-        "next_steps": next_steps(document, policy, today),
+        "timeline": timeline(document, lang),
+        "next_steps": next_steps(document, policy, today, lang),
         "contact": contact_block(document, label, seller_url_template=seller_url_template,
-                                 support_url=support_url),
+                                 support_url=support_url, lang=lang),
     }
+    return dress(answer, today, lang)
 
 
-def status_label(code: str) -> str:
+def status_label(code: str, lang: str = DEFAULT_LANG) -> str:
     """The buyer-friendly label of a status code."""
-    return STATUS_LABELS.get(code, code.replace("_", " ").capitalize())
+    labels = messages.entry(lang, "status")
+    return labels.get(code) or STATUS_LABELS.get(code, code.replace("_", " ").capitalize())
 
 
 def mask_email(email: str) -> str:
@@ -95,16 +97,16 @@ def safe_order(document: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def timeline(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+def timeline(document: Mapping[str, Any], lang: str = DEFAULT_LANG) -> list[dict[str, Any]]:
     """The order's milestones and the carrier's scans, latest first."""
     entries: list[dict[str, Any]] = []
     shipping = document.get("shipping") or {}
     for code, path in MILESTONES:
         value = dig(document, path)
-        title = MILESTONE_TITLES[code]
+        title = messages.text(lang, f"milestones.{code}")
         if isinstance(value, str):
             if code == "shipped" and shipping.get("carrier"):
-                title = f"Shipped with {shipping['carrier']}"
+                title = messages.text(lang, "milestones.shipped_with", carrier=shipping["carrier"])
             entries.append({"at": value, "source": "order", "status": code, "title": title})
     for event in shipping.get("events") or []:
         status = event.get("status") or "update"

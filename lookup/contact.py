@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from lookup import messages
+from lookup.messages import DEFAULT_LANG
+
 DEFAULT_CONTACT_SELLER_URL = "https://marketplace.example/orders/{order_number}/contact"
 DEFAULT_SUPPORT_URL = "/sellers/contact/#contact-support"
 
@@ -15,14 +18,15 @@ def seller_page_url(template: str, order_number: str) -> str:
     return template.replace("{order_number}", quote(order_number, safe=""))
 
 
-def mailto_url(seller_email: str, seller_name: str, order_number: str, status_label: str) -> str:
+def mailto_url(seller_email: str, seller_name: str, order_number: str, status_label: str,
+               lang: str = DEFAULT_LANG) -> str:
     """A mailto: link with the subject and body already filled in with the order."""
-    subject = f"Question about order {order_number}"
+    subject = messages.text(lang, "contact.mail_subject", number=order_number)
     # RFC 6068: line breaks in a mailto body are written CR LF.
     body = "\r\n".join([
-        f"Hello {seller_name},",
+        messages.text(lang, "contact.mail_greeting", name=seller_name),
         "",
-        f"I have a question about my order {order_number} (status: {status_label}).",
+        messages.text(lang, "contact.mail_question", number=order_number, label=status_label),
         "",
         "",
     ])
@@ -32,15 +36,21 @@ def mailto_url(seller_email: str, seller_name: str, order_number: str, status_la
 
 def contact_block(order: Mapping[str, Any], status_label: str, *,
                   seller_url_template: str = DEFAULT_CONTACT_SELLER_URL,
-                  support_url: str = DEFAULT_SUPPORT_URL) -> dict[str, Any]:
+                  support_url: str = DEFAULT_SUPPORT_URL,
+                  lang: str = DEFAULT_LANG) -> dict[str, Any]:
     """The seller's name and the links to reach the seller, or support when the seller is silent."""
     seller = order.get("seller") or {}
-    name = seller.get("name") or "the seller"
+    name = seller.get("name") or messages.text(lang, "contact.the_seller")
     number = order["order_number"]
-    links = [{"id": "seller_page", "label": f"Message {name}",
+    links = [{"id": "seller_page", "label": messages.text(lang, "contact.message", name=name),
               "url": seller_page_url(seller_url_template, number)}]
     if seller.get("email"):
-        links.append({"id": "seller_email", "label": f"Email {name}",
-                      "url": mailto_url(seller["email"], name, number, status_label)})
-    links.append({"id": "support", "label": "Contact marketplace support", "url": support_url})
+        links.append({"id": "seller_email",
+                      "label": messages.text(lang, "contact.email", name=name),
+                      "url": mailto_url(seller["email"], name, number, status_label, lang)})
+    # Support's page is this site's: a Korean answer sends the buyer to the Korean one.
+    if support_url.startswith("/"):
+        support_url = messages.site_path(lang, support_url)
+    links.append({"id": "support", "label": messages.text(lang, "contact.support"),
+                  "url": support_url})
     return {"seller_name": name, "links": links}

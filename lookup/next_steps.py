@@ -17,6 +17,8 @@ from datetime import date
 from datetime import timedelta
 from typing import Any
 
+from lookup import messages
+from lookup.messages import DEFAULT_LANG
 from lookup.orders import MILESTONES
 from lookup.orders import dig
 from lookup.orders import parse_time
@@ -25,46 +27,31 @@ from lookup.working_days import add_working_days
 from lookup.working_days import working_days_between
 
 # Every article section a step links to, in one table: a test checks each exists in the site.
+# Their titles are in the catalogues (lookup/messages, "links"); a Korean answer adds "/ko".
 ARTICLE_LINKS: dict[str, dict[str, str]] = {
-    "pay": {"label": "How to pay for an order", "url": "/payments/#pay-for-an-order"},
-    "cancel": {"label": "Cancelling before shipment",
-               "url": "/cancellations/#cancel-before-shipment"},
-    "cancel_funding": {"label": "Cancelling a funding order",
-                       "url": "/cancellations/#funding-cancellation"},
-    "cancel_after_shipment": {"label": "When an order can no longer be cancelled",
-                              "url": "/cancellations/#cancel-after-shipment"},
-    "change_order": {"label": "Changing the address or the items",
-                     "url": "/orders/change/#change-address"},
-    "payment_failed": {"label": "When a payment fails",
-                       "url": "/payments/problems/#payment-failed"},
-    "track": {"label": "Tracking your parcel", "url": "/delivery/tracking/#track-your-parcel"},
-    "tracking_stalled": {"label": "When tracking stops updating",
-                         "url": "/delivery/tracking/#tracking-not-updating"},
-    "late_delivery": {"label": "When a parcel is late",
-                      "url": "/delivery/late-or-lost/#parcel-late"},
-    "not_received": {"label": "Marked delivered but not received",
-                     "url": "/delivery/late-or-lost/#delivered-not-received"},
-    "delivery_problem": {"label": "Problems with a delivery",
-                         "url": "/delivery/late-or-lost/#delivery-problem"},
-    "delivery_insurance": {"label": "Delivery insurance claims",
-                           "url": "/delivery/late-or-lost/#delivery-insurance"},
-    "customs": {"label": "Customs charges and import tax",
-                "url": "/delivery/customs/#customs-charges"},
-    "return": {"label": "The return window", "url": "/returns/policy/#return-window"},
-    "funding_returns": {"label": "Returning a funding item",
-                        "url": "/returns/policy/#funding-items"},
-    "exchange": {"label": "Exchanges", "url": "/returns/policy/#exchanges"},
-    "not_as_described": {"label": "Items not as described",
-                         "url": "/returns/policy/#not-as-described"},
-    "confirm_receipt": {"label": "Confirming receipt", "url": "/orders/status/#confirm-receipt"},
-    "refund_timeline": {"label": "How long refunds take", "url": "/refunds/#refund-times"},
-    "refund_late": {"label": "When a refund is late", "url": "/refunds/#refund-late"},
-    "contact_seller": {"label": "Contacting the seller",
-                       "url": "/sellers/contact/#contact-the-seller"},
-    "contact_support": {"label": "Contacting marketplace support",
-                        "url": "/sellers/contact/#contact-support"},
-    "open_a_case": {"label": "Opening a case with the marketplace",
-                    "url": "/buyer-protection/#open-a-case"},
+    "pay": {"url": "/payments/#pay-for-an-order"},
+    "cancel": {"url": "/cancellations/#cancel-before-shipment"},
+    "cancel_funding": {"url": "/cancellations/#funding-cancellation"},
+    "cancel_after_shipment": {"url": "/cancellations/#cancel-after-shipment"},
+    "change_order": {"url": "/orders/change/#change-address"},
+    "payment_failed": {"url": "/payments/problems/#payment-failed"},
+    "track": {"url": "/delivery/tracking/#track-your-parcel"},
+    "tracking_stalled": {"url": "/delivery/tracking/#tracking-not-updating"},
+    "late_delivery": {"url": "/delivery/late-or-lost/#parcel-late"},
+    "not_received": {"url": "/delivery/late-or-lost/#delivered-not-received"},
+    "delivery_problem": {"url": "/delivery/late-or-lost/#delivery-problem"},
+    "delivery_insurance": {"url": "/delivery/late-or-lost/#delivery-insurance"},
+    "customs": {"url": "/delivery/customs/#customs-charges"},
+    "return": {"url": "/returns/policy/#return-window"},
+    "funding_returns": {"url": "/returns/policy/#funding-items"},
+    "exchange": {"url": "/returns/policy/#exchanges"},
+    "not_as_described": {"url": "/returns/policy/#not-as-described"},
+    "confirm_receipt": {"url": "/orders/status/#confirm-receipt"},
+    "refund_timeline": {"url": "/refunds/#refund-times"},
+    "refund_late": {"url": "/refunds/#refund-late"},
+    "contact_seller": {"url": "/sellers/contact/#contact-the-seller"},
+    "contact_support": {"url": "/sellers/contact/#contact-support"},
+    "open_a_case": {"url": "/buyer-protection/#open-a-case"},
 }
 
 # What a buyer can still change at each stage of an order, in one table: the rules below read it
@@ -108,8 +95,6 @@ IN_TRANSIT = ("shipped", "out_for_delivery")
 AFTER_DELIVERY = ("delivered", "completed")
 # Statuses that close an order: the seller's message window runs from their date.
 CLOSED = ("completed", "cancelled", "refunded", "returned")
-# How payment methods are named to buyers; others are shown as given.
-PAYMENT_METHOD_LABELS = {"card": "card", "paypal": "PayPal", "bank_transfer": "bank transfer"}
 
 
 @dataclass(frozen=True)
@@ -138,13 +123,15 @@ class Facts:
     tracking_url: str | None
     tracking_number: str | None
     payment_method: str | None
+    lang: str = DEFAULT_LANG
 
 
 def _date(value: Any) -> date | None:
     return parse_time(value).date() if isinstance(value, str) else None
 
 
-def read_facts(order: Mapping[str, Any], policy: Mapping[str, Any], today: date) -> Facts:
+def read_facts(order: Mapping[str, Any], policy: Mapping[str, Any], today: date,
+               lang: str = DEFAULT_LANG) -> Facts:
     """Read the dates and figures the rules use from an order document and the policy."""
     seller = order.get("seller") or {}
     shipping = order.get("shipping") or {}
@@ -176,24 +163,37 @@ def read_facts(order: Mapping[str, Any], policy: Mapping[str, Any], today: date)
         tracking_url=shipping.get("tracking_url"),
         tracking_number=shipping.get("tracking_number"),
         payment_method=dig(order, ("payment", "method")),
+        lang=lang,
     )
 
 
-# -- wording helpers ----------------------------------------------------------------------------
+# -- wording helpers: the sentences are in lookup/messages, in the answer's language ------------
 
 
-def human_date(day: date) -> str:
-    """A date as buyers read it: 'Saturday 6 December 2025'."""
-    return f"{day:%A} {day.day} {day:%B %Y}"
+def human_date(day: date, lang: str = DEFAULT_LANG) -> str:
+    """A date as buyers read it: 'Saturday 6 December 2025', '12월 6일(토)'."""
+    return messages.long_date(lang, day)
 
 
-def _days(count: int) -> str:
-    return f"{count} day" if count == 1 else f"{count} days"
+def _say(facts: Facts, key: str, **values: Any) -> str:
+    return messages.text(facts.lang, f"steps.{key}", **values)
 
 
-def _left(deadline: date, today: date) -> str:
-    left = (deadline - today).days
-    return "today is the last day" if left == 0 else f"{_days(left)} left"
+def _date_of(facts: Facts, day: date) -> str:
+    return human_date(day, facts.lang)
+
+
+def _days(facts: Facts, count: int) -> str:
+    return messages.days(facts.lang, count)
+
+
+def _left(facts: Facts, deadline: date) -> str:
+    left = (deadline - facts.today).days
+    return _say(facts, "last_day") if left == 0 else _say(facts, "left", days=_days(facts, left))
+
+
+def _join(*sentences: str) -> str:
+    return " ".join(sentence for sentence in sentences if sentence)
 
 
 def add_months(day: date, months: int) -> date:
@@ -207,19 +207,25 @@ def _seller_note(facts: Facts, name: str) -> str:
     """Say so when the seller's own policy sets the figure, since it differs from the articles."""
     if facts.rules.get(name) == facts.marketplace.get(name):
         return ""
-    return f" (this seller's own policy; the marketplace default is {facts.marketplace.get(name)})"
+    return _say(facts, "seller_note", default=facts.marketplace.get(name))
 
 
-def _links(*names: str) -> list[dict[str, str]]:
-    return [dict(ARTICLE_LINKS[name]) for name in names]
+def article_link(name: str, lang: str = DEFAULT_LANG) -> dict[str, str]:
+    """A link to an article section, titled and placed in the answer's language."""
+    return {"label": messages.text(lang, f"links.{name}"),
+            "url": messages.site_path(lang, ARTICLE_LINKS[name]["url"])}
 
 
-def _step(step_id: str, title: str, detail: str, deadline: date | None = None,
+def _links(facts: Facts, *names: str) -> list[dict[str, str]]:
+    return [article_link(name, facts.lang) for name in names]
+
+
+def _step(facts: Facts, step_id: str, title: str, detail: str, deadline: date | None = None,
           links: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    step: dict[str, Any] = {"id": step_id, "title": title, "detail": detail}
+    step: dict[str, Any] = {"id": step_id, "title": _say(facts, title), "detail": detail}
     if deadline is not None:
         step["deadline"] = deadline.isoformat()
-    step["links"] = links if links is not None else _links(step_id)
+    step["links"] = links if links is not None else _links(facts, step_id)
     return step
 
 
@@ -242,12 +248,11 @@ def pay(facts: Facts) -> Step | None:
         return None
     days = facts.rules["unpaid_cancel_days"]
     return _step(
-        "pay", "Pay for your order",
-        f"The seller is waiting for your payment. Unpaid orders are cancelled automatically "
-        f"{_days(days)} after they are placed, so pay by {human_date(deadline)} "
-        f"({_left(deadline, facts.today)}) to keep this one.",
+        facts, "pay", "pay.title",
+        _say(facts, "pay.detail", days=_days(facts, days), deadline=_date_of(facts, deadline),
+             left=_left(facts, deadline)),
         deadline,
-        _links("pay", "payment_failed"),
+        _links(facts, "pay", "payment_failed"),
     )
 
 
@@ -261,23 +266,19 @@ def cancel(facts: Facts) -> Step | None:
         if facts.today > facts.funding_ends:
             return None
         return _step(
-            "cancel", "Cancel your funding order",
-            f"This is a funding order: production is paid for in advance. You can cancel it until "
-            f"the funding period ends on {human_date(facts.funding_ends)} "
-            f"({_left(facts.funding_ends, facts.today)}); after that it cannot be cancelled.",
+            facts, "cancel", "cancel.funding_title",
+            _say(facts, "cancel.funding", ends=_date_of(facts, facts.funding_ends),
+                 left=_left(facts, facts.funding_ends)),
             facts.funding_ends,
-            _links("cancel_funding", "cancel"),
+            _links(facts, "cancel_funding", "cancel"),
         )
     if facts.status == "awaiting_payment":
-        detail = ("You have not paid yet, so you can cancel at any time from your order page. "
-                  "If you simply do not pay, the order is cancelled automatically.")
+        detail = _say(facts, "cancel.unpaid")
         if can_change(facts.status, "cancel_part") == "ask":
-            detail += " To drop some items or change quantities, ask the seller before you pay."
+            detail = _join(detail, _say(facts, "cancel.unpaid_part"))
     else:
-        detail = ("The seller has not started preparing your parcel yet, so you can still cancel "
-                  "from your order page. Once preparation starts, cancelling is no longer "
-                  "possible.")
-    return _step("cancel", "Cancel the order", detail)
+        detail = _say(facts, "cancel.paid")
+    return _step(facts, "cancel", "cancel.title", detail)
 
 
 def track(facts: Facts) -> Step | None:
@@ -286,15 +287,16 @@ def track(facts: Facts) -> Step | None:
         return None
     if not (facts.tracking_url or facts.tracking_number):
         return None
-    carrier = facts.carrier or "the carrier"
-    detail = f"Your parcel is with {carrier}"
+    carrier = facts.carrier or _say(facts, "the_carrier")
     if facts.tracking_number:
-        detail += f" under tracking number {facts.tracking_number}"
-    detail += ". The carrier's page shows the latest scans, often before they reach us."
-    links = _links("track")
+        detail = _say(facts, "track.detail_number", carrier=carrier, number=facts.tracking_number)
+    else:
+        detail = _say(facts, "track.detail", carrier=carrier)
+    links = _links(facts, "track")
     if facts.tracking_url:
-        links.append({"label": f"Track with {carrier}", "url": facts.tracking_url})
-    return _step("track", "Track your parcel", detail, links=links)
+        links.append({"label": messages.text(facts.lang, "links.track_with", carrier=carrier),
+                      "url": facts.tracking_url})
+    return _step(facts, "track", "track.title", detail, links=links)
 
 
 def tracking_stalled(facts: Facts) -> Step | None:
@@ -306,10 +308,9 @@ def tracking_stalled(facts: Facts) -> Step | None:
     if quiet < threshold:
         return None
     return _step(
-        "tracking_stalled", "Tracking has not moved",
-        f"The tracking has not changed since {human_date(facts.last_update)}: {quiet} working "
-        f"days. Carriers sometimes skip scans during customs or sorting, but after {threshold} "
-        f"working days without news, ask the seller to check with the carrier.",
+        facts, "tracking_stalled", "tracking_stalled.title",
+        _say(facts, "tracking_stalled.detail", since=_date_of(facts, facts.last_update),
+             quiet=quiet, threshold=threshold),
     )
 
 
@@ -322,11 +323,10 @@ def late_delivery(facts: Facts) -> Step | None:
     if facts.delivered is not None or since < threshold:
         return None
     return _step(
-        "late_delivery", "Your parcel is late",
-        f"It was shipped on {human_date(facts.shipped)}, {_days(since)} ago, and parcels that take "
-        f"more than {_days(threshold)}{_seller_note(facts, 'late_delivery_days')} count as late. "
-        "Ask the seller to open an investigation with the carrier; if the parcel is lost, "
-        "you get a new one or your money back.",
+        facts, "late_delivery", "late_delivery.title",
+        _say(facts, "late_delivery.detail", shipped=_date_of(facts, facts.shipped),
+             since=_days(facts, since), threshold=_days(facts, threshold),
+             note=_seller_note(facts, "late_delivery_days")),
     )
 
 
@@ -336,16 +336,14 @@ def delivery_problem(facts: Facts) -> Step | None:
         return None
     what = ""
     if facts.last_event and facts.last_event.get("description"):
-        what = f" (\u201c{facts.last_event['description']}\u201d)"
-    carrier = facts.carrier or "the carrier"
-    links = _links("delivery_problem", "delivery_insurance")
+        what = _say(facts, "delivery_problem.what", description=facts.last_event["description"])
+    carrier = facts.carrier or _say(facts, "the_carrier")
+    links = _links(facts, "delivery_problem", "delivery_insurance")
     if facts.international:
-        links += _links("customs")
+        links += _links(facts, "customs")
     return _step(
-        "delivery_problem", "Sort out the delivery problem",
-        f"{carrier} reported a problem delivering your parcel{what}. Tell the seller and check "
-        f"with {carrier} what is needed to deliver it. If the parcel is lost or damaged, the "
-        "seller claims on the delivery insurance and sends a replacement or refunds you.",
+        facts, "delivery_problem", "delivery_problem.title",
+        _say(facts, "delivery_problem.detail", carrier=carrier, what=what),
         links=links,
     )
 
@@ -354,12 +352,7 @@ def not_received(facts: Facts) -> Step | None:
     """Report a parcel marked delivered that never reached the buyer."""
     if facts.status != "delivered":
         return None
-    return _step(
-        "not_received", "Marked delivered but not with you?",
-        "Check with neighbours, your building's reception and your mailbox; carriers sometimes "
-        "scan parcels as delivered a day early. If it still has not turned up, tell the seller so "
-        "they can start a trace with the carrier.",
-    )
+    return _step(facts, "not_received", "not_received.title", _say(facts, "not_received.detail"))
 
 
 def confirm_receipt(facts: Facts) -> Step | None:
@@ -372,12 +365,12 @@ def confirm_receipt(facts: Facts) -> Step | None:
         deadline = start + timedelta(days=facts.rules["auto_complete_days"])
         if facts.today > deadline:
             return None
-    detail = "If everything arrived as ordered, confirm receipt so the seller is paid."
+    detail = _say(facts, "confirm_receipt.detail")
     if deadline is not None:
-        detail += (f" Otherwise the order completes by itself on {human_date(deadline)}, "
-                   f"{_days(facts.rules['auto_complete_days'])} after shipment. Do not confirm "
-                   "if something is wrong: ask for a return or an exchange first.")
-    return _step("confirm_receipt", "Confirm you received it", detail, deadline)
+        detail = _join(detail, _say(facts, "confirm_receipt.auto",
+                                    deadline=_date_of(facts, deadline),
+                                    days=_days(facts, facts.rules["auto_complete_days"])))
+    return _step(facts, "confirm_receipt", "confirm_receipt.title", detail, deadline)
 
 
 def _window_end(facts: Facts, name: str) -> date | None:
@@ -393,18 +386,16 @@ def return_(facts: Facts) -> Step | None:
     if deadline is None or facts.today > deadline or facts.kinds == {"funding"}:
         return None
     days = facts.rules["return_window_days"]
-    detail = (f"You can ask for a return until {human_date(deadline)} "
-              f"({_left(deadline, facts.today)}): {_days(days)} from delivery"
-              f"{_seller_note(facts, 'return_window_days')}. Keep the tags and packaging; "
-              "for a change of mind, the return postage is yours.")
+    detail = _say(facts, "return.detail", deadline=_date_of(facts, deadline),
+                  left=_left(facts, deadline), days=_days(facts, days),
+                  note=_seller_note(facts, "return_window_days"))
     if "game_coupon" in facts.kinds:
-        detail += (" Items with in-game codes: rewards already redeemed are taken back, and the "
-                   "item cannot be returned once its packaging is opened.")
-    links = _links("return")
+        detail = _join(detail, _say(facts, "return.game_coupon"))
+    links = _links(facts, "return")
     if "funding" in facts.kinds:
-        detail += " Funding items in this order cannot be returned for a change of mind."
-        links += _links("funding_returns")
-    return _step("return", "Return it", detail, deadline, links)
+        detail = _join(detail, _say(facts, "return.funding"))
+        links += _links(facts, "funding_returns")
+    return _step(facts, "return", "return.title", detail, deadline, links)
 
 
 def exchange(facts: Facts) -> Step | None:
@@ -414,10 +405,10 @@ def exchange(facts: Facts) -> Step | None:
         return None
     days = facts.rules["exchange_window_days"]
     return _step(
-        "exchange", "Exchange a damaged or wrong item",
-        f"If an item arrived damaged, defective or not what you ordered, ask for an exchange by "
-        f"{human_date(deadline)} ({_left(deadline, facts.today)}): {_days(days)} from delivery"
-        f"{_seller_note(facts, 'exchange_window_days')}. The seller pays the postage.",
+        facts, "exchange", "exchange.title",
+        _say(facts, "exchange.detail", deadline=_date_of(facts, deadline),
+             left=_left(facts, deadline), days=_days(facts, days),
+             note=_seller_note(facts, "exchange_window_days")),
         deadline,
     )
 
@@ -433,11 +424,11 @@ def not_as_described(facts: Facts) -> Step | None:
         return None
     discovery = facts.rules["not_as_described_discovery_days"]
     return _step(
-        "not_as_described", "Item not as described?",
-        f"The return window has closed, but if the item does not match its description you can "
-        f"still claim until {human_date(deadline)} ({_left(deadline, facts.today)}): {months} "
-        f"months from delivery{_seller_note(facts, 'not_as_described_window_months')}, or "
-        f"within {_days(discovery)} of finding the fault. Keep photos of the item and packaging.",
+        facts, "not_as_described", "not_as_described.title",
+        _say(facts, "not_as_described.detail", deadline=_date_of(facts, deadline),
+             left=_left(facts, deadline), months=months,
+             note=_seller_note(facts, "not_as_described_window_months"),
+             discovery=_days(facts, discovery)),
         deadline,
     )
 
@@ -459,27 +450,30 @@ def refund_timeline(facts: Facts) -> Step | None:
     if start is None or (facts.paid is None and facts.status == "cancelled"):
         return None
     method = facts.payment_method or ""
-    method_label = PAYMENT_METHOD_LABELS.get(method, method or "your payment method")
+    # Methods the catalogue does not name are shown as given.
+    method_label = messages.entry(facts.lang, "steps.refund_timeline.methods").get(
+        method, method or _say(facts, "refund_timeline.methods.other"))
     rules = facts.rules
     if method == "paypal":
         deadline = start + timedelta(days=rules["refund_paypal_days_max"])
-        how_long = f"PayPal refunds can take up to {_days(rules['refund_paypal_days_max'])}"
+        how_long = _say(facts, "refund_timeline.paypal",
+                        days=_days(facts, rules["refund_paypal_days_max"]))
     else:
         deadline = add_working_days(start, rules["refund_business_days_max"], facts.country)
-        how_long = (f"refunds reach your {method_label} within "
-                    f"{rules['refund_business_days_min']} to {rules['refund_business_days_max']} "
-                    "business days")
+        how_long = _say(facts, "refund_timeline.business", method=method_label,
+                        min=rules["refund_business_days_min"],
+                        max=rules["refund_business_days_max"])
     if facts.today > max(deadline, start + timedelta(days=rules["message_window_days"])):
         return None
-    what = {"refunded": "the refund", "cancelled": "the cancellation",
-            "returned": "the accepted return"}[facts.status]
-    detail = (f"The money goes back the way you paid. Counting from {what} on "
-              f"{human_date(start)}, {how_long}: expect it by {human_date(deadline)}.")
-    links = _links("refund_timeline")
+    detail = _say(facts, "refund_timeline.detail",
+                  what=_say(facts, f"refund_timeline.what_{facts.status}"),
+                  start=_date_of(facts, start), how_long=how_long,
+                  deadline=_date_of(facts, deadline))
+    links = _links(facts, "refund_timeline")
     if facts.today > deadline:
-        detail += " If it has not arrived, ask the seller for the refund reference, then support."
-        links += _links("refund_late")
-    return _step("refund_timeline", "When your refund arrives", detail, deadline, links)
+        detail = _join(detail, _say(facts, "refund_timeline.late"))
+        links += _links(facts, "refund_late")
+    return _step(facts, "refund_timeline", "refund_timeline.title", detail, deadline, links)
 
 
 def closed_on(facts: Facts) -> date | None:
@@ -503,48 +497,40 @@ def contact_seller(facts: Facts) -> Step | None:
         deadline = closed + timedelta(days=facts.rules["message_window_days"])
         if facts.today > deadline:
             return None
-    links = _links("contact_seller")
+    links = _links(facts, "contact_seller")
     if facts.status in ("preparing_shipment", *IN_TRANSIT):
-        detail = ("The seller has started on this order, so it can no longer be cancelled here. "
-                  "To change the delivery address, ask the seller; once it arrives you can "
-                  "return it instead.")
-        links += _links("cancel_after_shipment")
+        detail = _say(facts, "contact_seller.in_progress")
+        links += _links(facts, "cancel_after_shipment")
     elif (facts.status == "paid" and "funding" in facts.kinds and facts.funding_ends
           and facts.today > facts.funding_ends):
-        detail = (f"The funding period ended on {human_date(facts.funding_ends)} and production "
-                  "has started, so this order can no longer be cancelled. Questions about it go "
-                  "to the seller.")
-        links += _links("cancel_funding")
+        detail = _say(facts, "contact_seller.funding_ended",
+                      ends=_date_of(facts, facts.funding_ends))
+        links += _links(facts, "cancel_funding")
     elif facts.status == "awaiting_payment" and facts.today > pay_deadline(facts):
-        detail = ("The time to pay has passed, so this order is being cancelled. If you still "
-                  "want the items, ask the seller.")
+        detail = _say(facts, "contact_seller.unpaid_late")
     elif facts.status == "return_requested":
-        detail = ("Your return request is with the seller, who tells you how to send the item "
-                  "back. Reply from your order page if they ask for photos or details.")
-        links += _links("return")
+        detail = _say(facts, "contact_seller.return_requested")
+        links += _links(facts, "return")
     elif facts.status == "delivery_exception":
-        detail = ("The seller deals with the carrier for you: tell them what the carrier said "
-                  "and how to reach you.")
+        detail = _say(facts, "contact_seller.delivery_exception")
     else:
-        detail = "Questions about this order go to the seller first: message them or send an email."
+        detail = _say(facts, "contact_seller.default")
     if can_change(facts.status, "change_address") != "no":
-        links += _links("change_order")
+        links += _links(facts, "change_order")
     if deadline is not None:
-        detail += (f" Messages stay open until {human_date(deadline)}, "
-                   f"{_days(facts.rules['message_window_days'])} after the order closed.")
-    return _step("contact_seller", "Contact the seller", detail, deadline, links)
+        detail = _join(detail, _say(facts, "contact_seller.open_until",
+                                    deadline=_date_of(facts, deadline),
+                                    days=_days(facts, facts.rules["message_window_days"])))
+    return _step(facts, "contact_seller", "contact_seller.title", detail, deadline, links)
 
 
 def contact_support(facts: Facts) -> Step | None:
     """Support, for when the seller does not answer."""
-    wait = facts.rules["seller_reply_working_days"]
-    note = _seller_note(facts, "seller_reply_working_days")
     return _step(
-        "contact_support", "Seller not answering?",
-        f"Give the seller {wait} working days to answer{note}. "
-        "If they have not, or you cannot agree, marketplace support can step in: give them your "
-        "order number.",
-        links=_links("contact_support", "open_a_case"),
+        facts, "contact_support", "contact_support.title",
+        _say(facts, "contact_support.detail", wait=facts.rules["seller_reply_working_days"],
+             note=_seller_note(facts, "seller_reply_working_days")),
+        links=_links(facts, "contact_support", "open_a_case"),
     )
 
 
@@ -566,7 +552,8 @@ RULES: tuple[Callable[[Facts], Step | None], ...] = (
 )
 
 
-def next_steps(order: Mapping[str, Any], policy: Mapping[str, Any], today: date) -> list[Step]:
+def next_steps(order: Mapping[str, Any], policy: Mapping[str, Any], today: date,
+               lang: str = DEFAULT_LANG) -> list[Step]:
     """The steps that apply to a (validated) order today, most pressing kind first."""
-    facts = read_facts(order, policy, today)
+    facts = read_facts(order, policy, today, lang)
     return [step for rule in RULES if (step := rule(facts)) is not None]

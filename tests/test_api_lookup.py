@@ -42,14 +42,22 @@ def test_lookup_answers_with_status_timeline_steps_and_contact(client, orders):
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     body = response.get_json()
-    assert set(body) == {"order", "status", "timeline", "next_steps", "contact"}
+    assert set(body) == {"order", "status", "timeline", "next_steps", "contact",
+                         "lang", "heading", "placed", "stages"}
     assert body["status"] == {"code": "delivered", "label": "Delivered"}
+    assert body["lang"] == "en"
+    assert body["heading"] == "Order DEMO-1011: Delivered"
+    assert [(s["name"], s["state"]) for s in body["stages"]][3:5] == [
+        ("Shipped", "done"), ("Delivered", "now")]
     assert body["order"]["email"] == "m***g@example.com"
     assert body["timeline"][0]["status"] == "delivered"
     times = [entry["at"] for entry in body["timeline"]]
     assert times == sorted(times, reverse=True)
     steps = {step["id"]: step for step in body["next_steps"]}
     assert (date.fromisoformat(steps["return"]["deadline"]) - date.today()).days == 11
+    assert steps["return"]["due"].startswith("Return by ")
+    assert steps["return"]["due"].endswith(" — 11 days left")
+    assert all(entry["when"] for entry in body["timeline"])
     assert body["contact"]["seller_name"] == "Hanok Ceramics"
 
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from lookup import create_app
+from lookup import display
 from lookup.web import pages
 
 EMAIL = "buyer@example.com"
@@ -133,7 +134,8 @@ def test_answer_renders_every_part(page_client):
     )
     deadline = date.today() + timedelta(days=11)
     assert (
-        f"Return by {pages.human_day(deadline.isoformat(), date.today())} — 11 days left" in words
+        f"Return by {display.human_day(deadline.isoformat(), date.today(), 'en')} — 11 days left"
+        in words
     )
     assert 'href="/returns/policy/#return-window"' in html
     assert "Sold by Hanok Ceramics" in words
@@ -259,11 +261,83 @@ def test_hits_do_not_count_towards_the_limit(page_client):
 def test_dates_are_written_for_people(deadline, expected):
     """Deadlines read as a weekday, a day and a month, and how many days are left."""
     step = {"id": "return", "deadline": deadline.isoformat()}
-    assert pages.due(step, date(2025, 11, 25)) == expected
+    assert display.due(step, date(2025, 11, 25), "en") == expected
+
+
+@pytest.mark.parametrize(
+    ("deadline", "expected"),
+    [
+        (date(2025, 12, 6), "12월 6일(토)까지 — 11일 남음"),
+        (date(2025, 11, 26), "11월 26일(수)까지 — 1일 남음"),
+        (date(2025, 11, 25), "11월 25일(화)까지 — 오늘 마감"),
+        (date(2026, 1, 9), "2026년 1월 9일(금)까지 — 45일 남음"),
+    ],
+)
+def test_korean_dates_are_written_as_koreans_write_them(deadline, expected):
+    """Korean deadlines: month, day and weekday by Babel, then the days left."""
+    step = {"id": "return", "deadline": deadline.isoformat()}
+    assert display.due(step, date(2025, 11, 25), "ko") == expected
 
 
 def test_stages_mark_one_current_stage():
     """Each status marks exactly one stage as now; a refund before shipping ends a cancellation."""
-    for code in pages.STAGES:
-        assert [s["state"] for s in pages.stages(code, shipped=True)].count("now") == 1
-    assert [s["name"] for s in pages.stages("refunded", shipped=False)] == list(pages.CANCEL)
+    for code in display.STAGES:
+        assert [s["state"] for s in display.stages(code, True, "en")].count("now") == 1
+    assert [s["name"] for s in display.stages("refunded", False, "en")] == [
+        "Ordered", "Cancelled", "Refunded"]
+    assert [s["name"] for s in display.stages("refunded", False, "ko")] == [
+        "주문", "주문 취소", "환불 완료"]
+
+
+def post_ko(client, order_number: str = NUMBER, email: str = EMAIL, **headers: str):
+    """Post the form of a Korean page, which carries its language in a hidden field."""
+    return client.post(
+        "/order-status/lookup",
+        data={"order_number": order_number, "email": email, "lang": "ko"},
+        headers=headers,
+    )
+
+
+def test_korean_form_renders_korean(page_client):
+    """A Korean page's form gets the page in Korean: labels, stages, deadline, /ko/ links."""
+    response = post_ko(page_client)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    words = text(html)
+    assert '<html lang="ko"' in html
+    assert "주문 HC-TEST-1: 배송 완료" in words
+    assert "주문번호" in words and "이메일" in words and "주문 조회" in words
+    assert '<input type="hidden" name="lang" value="ko">' in html
+    deadline = date.today() + timedelta(days=11)
+    assert f"{display.human_day(deadline.isoformat(), date.today(), 'ko')}까지 — 11일 남음" in words
+    assert re.search(r"\d+월 \d+일\([월화수목금토일]\)까지 — 11일 남음", words)
+    assert 'href="/ko/returns/policy/#return-window"' in html
+    assert "반품하기" in words and "판매자에게 문의" in words
+    assert "Return by" not in words and "What you can do next" not in words
+
+
+def test_accept_language_chooses_korean_without_a_field(page_client):
+    words = text(post(page_client, **{"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"})
+                 .get_data(as_text=True))
+    assert "주문 HC-TEST-1: 배송 완료" in words
+    words = text(post(page_client, **{"Accept-Language": "fr-FR,en;q=0.5"}).get_data(as_text=True))
+    assert "Order HC-TEST-1: Delivered" in words
+
+
+def test_korean_misses_and_bad_fields_render_in_korean(page_client):
+    miss = post_ko(page_client, order_number="HC-NOPE")
+    assert miss.status_code == 404
+    assert "주문을 찾을 수 없어요" in text(miss.get_data(as_text=True))
+    blank = post_ko(page_client, order_number=" ")
+    assert blank.status_code == 400
+    assert "주문번호와 이메일을 모두 입력해 주세요." in text(blank.get_data(as_text=True))
+
+
+def test_korean_page_says_when_to_try_again(page_app, page_client):
+    for _ in range(3):
+        assert post_ko(page_client, order_number="HC-GUESS").status_code == 404
+    response = post_ko(page_client, order_number="HC-GUESS")
+    assert response.status_code == 429
+    words = text(response.get_data(as_text=True))
+    assert "시도 횟수가 너무 많아요" in words
+    assert re.search(r"\d+(초|분) 후에 다시 시도해 주세요", words)

@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 from lookup import PROJECT_DIR
+from lookup import messages
+from lookup.orders import STATUSES
+from tests.korean_site import load_hook
+from tests.korean_site import render_widget
 
 THEME = PROJECT_DIR / "theme"
 WIDGET_ASSETS = [
@@ -40,18 +44,6 @@ class Ids(HTMLParser):
             self.ids.append(values["id"])
         if tag == "label" and values.get("for"):
             self.label_for.append(values["for"])
-
-
-def load_hook():
-    """The hook module, loaded by path as MkDocs loads it."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "order_lookup_hook", THEME / "hooks" / "order_lookup.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_javascript_and_css_stay_under_10_kb_gzipped():
@@ -131,3 +123,64 @@ def test_widget_sources_are_not_published(built_site: Path):
     """The hook and the partial stay out of the built site."""
     assert not list(built_site.rglob("order_lookup.py"))
     assert not list(built_site.rglob("order-lookup.html"))
+
+
+def test_the_script_keeps_no_words_of_its_own():
+    """order-lookup.js only prints: no status codes, stage names, verbs, months or weekdays."""
+    script = (THEME / "assets" / "javascripts" / "order-lookup.js").read_text(encoding="utf-8")
+    for code in STATUSES:
+        assert f'"{code}"' not in script and f"{code}:" not in script, code
+    for lang in messages.LANGS:
+        for name in messages.entry(lang, "stages").values():
+            assert f'"{name}"' not in script, name
+        for verb in messages.entry(lang, "deadline.verbs").values():
+            assert f'"{verb}"' not in script, verb
+    for word in ("Jan", "Dec", "Mon", "Sat", "days left", "Order progress", "Look up order",
+                 "Tracking", "What you can do next", "Seller not answering?"):
+        assert word not in script, word
+
+
+def test_one_module_reads_the_site_config():
+    """config.js alone reads #__helpcenter; the page loads it before the scripts that use it."""
+    scripts = THEME / "assets" / "javascripts"
+    assert "__helpcenter" in (scripts / "config.js").read_text(encoding="utf-8")
+    for name in ("order-lookup.js", "helpbar.js", "feedback.js"):
+        text = (scripts / name).read_text(encoding="utf-8")
+        assert "__helpcenter" not in text and "config.api_base" not in text, name
+        assert "window.helpcenter" in text, name
+    main = (THEME / "main.html").read_text(encoding="utf-8")
+    order = [main.index(f"assets/javascripts/{name}") for name in
+             ("config.js", "order-lookup.js", "helpbar.js")]
+    assert order == sorted(order)
+
+
+def test_the_built_page_loads_the_config_module_first(built_site: Path):
+    html = (built_site / "order-status" / "index.html").read_text(encoding="utf-8")
+    scripts = re.findall(r'<script src="[./]*assets/javascripts/([\w-]+\.js)"', html)
+    assert scripts.index("config.js") < scripts.index("order-lookup.js")
+    assert scripts.index("config.js") < scripts.index("helpbar.js")
+    assert '<input type="hidden" name="lang" value="en">' in html
+
+
+@pytest.mark.parametrize(("src_uri", "locale"), [
+    ("order-status/index.ko.md", None),
+    ("order-status/index.md", "ko"),
+])
+def test_a_korean_page_gets_the_korean_widget(src_uri, locale):
+    """From the page's `.ko.md` name or the i18n plugin's locale: Korean labels and lang "ko"."""
+    import json
+
+    html = render_widget(src_uri, locale)
+    assert re.search(r"<label for=\"[\w-]+\">주문번호</label>", html)
+    assert re.search(r"<label for=\"[\w-]+\">이메일</label>", html)
+    assert ">주문 조회</button>" in html
+    assert '<input type="hidden" name="lang" value="ko">' in html
+    words = json.loads(re.search(r"data-hc-words='([^']*)'", html)[1])
+    assert words["not_found_title"] == messages.text("ko", "widget.not_found_title")
+    assert words["contact_page"] == "/ko/sellers/contact/"
+
+
+def test_an_english_page_keeps_the_english_widget():
+    html = render_widget("order-status/index.md")
+    assert ">Look up order</button>" in html
+    assert '<input type="hidden" name="lang" value="en">' in html

@@ -15,21 +15,18 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
 
+from lookup import messages
 from lookup.orders import MAX_EMAIL
 from lookup.orders import MAX_ORDER_NUMBER
 from lookup.orders import normalize_order_number
 from lookup.web.inputs import json_body
 from lookup.web.inputs import text_field
+from lookup.web.langs import request_lang
 from lookup.web.limits import LookupAttempt
 from lookup.web.lookups import lookup_order
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
-
-# The one answer to every miss, so it never tells whether the order exists.
-LOOKUP_MISS = ("No order matches this order number and email. Check both against your order "
-               "confirmation and try again.")
-
 
 def health_checks() -> dict[str, dict]:
     """Check each part the service depends on; a failing part degrades, it never crashes."""
@@ -65,6 +62,9 @@ def lookup() -> Response:
         return response
 
     body = json_body(int(current_app.config["LOOKUP_MAX_BYTES"]))
+    lang = request_lang(body.get("lang"))
+    if "lang" in body and messages.pick_lang(body["lang"]) is None:
+        raise BadRequest(f"lang: one of {', '.join(messages.LANGS)}.")
     order_number = text_field(body, "order_number", MAX_ORDER_NUMBER + 16)
     if not normalize_order_number(order_number):
         raise BadRequest("order_number: required, a non-empty string.")
@@ -78,7 +78,8 @@ def lookup() -> Response:
     if answer is None:
         # Only a miss counts against the failed-lookup limits (see lookup/limits.py).
         attempt.failed()
-        raise NotFound(LOOKUP_MISS)
+        # The one answer to every miss, so it never tells whether the order exists.
+        raise NotFound(messages.text(lang, "errors.lookup_miss"))
     return jsonify(answer)
 
 

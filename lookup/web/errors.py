@@ -13,7 +13,13 @@ from flask import request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 
+from lookup.web.langs import localized_error
+from lookup.web.langs import request_lang
+
 log = logging.getLogger(__name__)
+
+# The endpoints that answer in the buyer's language, their errors included.
+LOCALIZED_PATHS = ("/api/orders/lookup",)
 
 
 def error_body(status: int, title: str, detail: str, **extra) -> dict:
@@ -32,11 +38,14 @@ def render_error(exc: HTTPException) -> Response:
     Allow and Retry-After survive.
     """
     status = exc.code or 500
-    detail = exc.description or exc.name
+    if request.path in LOCALIZED_PATHS:
+        # A refusal before the body was read (a rate limit, say) follows Accept-Language.
+        request_lang()
+    title, detail = localized_error(status, exc.name, exc.description or exc.name)
     if wants_json():
-        body = jsonify(error_body(status, exc.name, detail))
+        body = jsonify(error_body(status, title, detail))
     else:
-        body = render_template("error.html", status=status, title=exc.name, detail=detail)
+        body = render_template("error.html", status=status, title=title, detail=detail)
     response = make_response(body, status)
     for name, value in exc.get_headers():
         if name.lower() != "content-type":

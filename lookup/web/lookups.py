@@ -10,12 +10,15 @@ from flask import current_app
 from lookup.answer import order_answer
 from lookup.web.db import get_store
 from lookup.web.insights import count_next_steps
+from lookup.web.langs import request_lang
 
 
-def lookup_order(order_number: str, email: str, today: date | None = None) -> dict[str, Any] | None:
+def lookup_order(order_number: str, email: str, today: date | None = None,
+                 lang: str | None = None) -> dict[str, Any] | None:
     """The lookup answer (the API's JSON body) for an order and its email, or None for any miss.
 
-    Call inside an app context. `today` defaults to the server's date.
+    Call inside a request. `today` defaults to the server's date, `lang` to the request's
+    language (lookup.web.langs).
     """
     document = get_store().find(order_number, email)
     if document is None:
@@ -27,6 +30,7 @@ def lookup_order(order_number: str, email: str, today: date | None = None) -> di
         today or date.today(),
         seller_url_template=config["CONTACT_SELLER_URL"],
         support_url=config["SUPPORT_URL"],
+        lang=lang or request_lang(),
     )
     # For the operator's report: which next steps buyers are shown, by id only.
     count_next_steps(step["id"] for step in answer["next_steps"])

@@ -6,6 +6,7 @@ from typing import Any
 
 from lookup.insights_store import MAX_COMMENT
 from lookup.insights_store import MAX_PAGE
+from lookup.messages import LANGS
 from lookup.next_steps import STEP_IDS
 from lookup.orders import ITEM_KINDS
 from lookup.orders import MAX_EMAIL
@@ -63,6 +64,10 @@ SCHEMAS: dict[str, Any] = {
                              "description": "Matched ignoring case, blanks and a leading '#'."},
             "email": {"type": "string", "minLength": 1, "maxLength": MAX_EMAIL,
                       "description": "Matched ignoring case."},
+            "lang": {"type": "string", "enum": list(LANGS),
+                     "description": "The answer's language (a region such as ko-KR is accepted). "
+                                    "Without it, Accept-Language chooses; English by default. "
+                                    "Any other value is a 400 naming the field."},
         },
         # A demo order (`helpcenter demo`), so a first try finds something.
         "examples": [{"order_number": "DEMO-1011", "email": "minho.kang@example.com"}],
@@ -83,6 +88,8 @@ SCHEMAS: dict[str, Any] = {
             "detail": {"type": "string"},
             "deadline": {"type": "string", "format": "date",
                          "description": "The last day the step can still be taken."},
+            "due": {"type": "string", "description": "The deadline in words, counted from today: "
+                                                     "'Return by Sat 6 Dec — 11 days left'."},
             "links": {"type": "array", "minItems": 1, "items": _ref("Link"),
                       "description": "The first link is the article section explaining it."},
         },
@@ -96,6 +103,7 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "string"},
             "title": {"type": "string"},
             "location": {"type": "string"},
+            "when": {"type": "string", "description": "`at` in words, in its own local time."},
         },
     },
     "OrderSummary": {
@@ -158,6 +166,15 @@ SCHEMAS: dict[str, Any] = {
                          "description": "Latest first."},
             "next_steps": {"type": "array", "items": _ref("Step")},
             "contact": _ref("Contact"),
+            # What a page prints, worked out here so that no page keeps its own words.
+            "lang": {"type": "string", "enum": list(LANGS)},
+            "heading": {"type": "string", "description": "'Order CM-100234: On its way'."},
+            "placed": {"type": "string", "description": "'Placed Sat 6 Dec'."},
+            "stages": {"type": "array", "description": "The progress tracker, in order.",
+                       "items": {"type": "object", "required": ["id", "name", "state"],
+                                 "properties": {"id": {"type": "string"},
+                                                "name": {"type": "string"},
+                                                "state": {"enum": ["done", "now", "todo"]}}}},
         },
     },
     "OrderDocument": {
@@ -379,6 +396,10 @@ def openapi_document() -> dict[str, Any]:
                                "same 404. Answers carry Cache-Control: no-store.",
                 "requestBody": {"required": True, "content": {
                     "application/json": {"schema": _ref("LookupRequest")}}},
+                "parameters": [{"name": "Accept-Language", "in": "header", "required": False,
+                                "schema": {"type": "string"},
+                                "description": "Chooses the answer's language (en or ko) "
+                                               "when the body has no lang."}],
                 "responses": {
                     "200": _json("The order, its timeline, next steps and contacts.",
                                  "LookupAnswer"),

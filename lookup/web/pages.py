@@ -19,106 +19,23 @@ from flask import render_template
 from flask import request
 from werkzeug.exceptions import HTTPException
 
+from lookup import messages
 from lookup.orders import MAX_EMAIL
 from lookup.orders import MAX_ORDER_NUMBER
 from lookup.orders import normalize_order_number
 from lookup.web import limits
 from lookup.web.cors import allowed
 from lookup.web.cors import cross_site_form
+from lookup.web.langs import request_lang
 from lookup.web.lookups import lookup_order
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("pages", __name__)
 
-# The stages a buyer sees, the same table as in theme/assets/javascripts/order-lookup.js.
-FLOW = ("Ordered", "Paid", "Preparing", "Shipped", "Delivered", "Completed")
-CANCEL = ("Ordered", "Cancelled", "Refunded")
-RETURN = ("Delivered", "Return requested", "Returned", "Refunded")
-STAGES: dict[str, tuple[tuple[str, ...], int]] = {
-    "awaiting_payment": (FLOW, 0),
-    "paid": (FLOW, 1),
-    "preparing_shipment": (FLOW, 2),
-    "shipped": (FLOW, 3),
-    "out_for_delivery": (FLOW, 3),
-    "delivery_exception": (FLOW, 3),
-    "delivered": (FLOW, 4),
-    "completed": (FLOW, 5),
-    "cancelled": (CANCEL, 1),
-    "return_requested": (RETURN, 1),
-    "returned": (RETURN, 2),
-    "refunded": (RETURN, 3),
-}
-# "Return by Sat 6 Dec": the verb each dated step starts with (as in the widget).
-VERBS = {
-    "pay": "Pay",
-    "cancel": "Cancel",
-    "return": "Return",
-    "exchange": "Exchange",
-    "not_as_described": "Report it",
-    "not_received": "Report it",
-    "confirm_receipt": "Confirm",
-}
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)(?:T(\d\d):(\d\d))?")
 # The web, mail, and paths of this site; never `//host` or `/\host`, which browsers read as
 # another site.
 SAFE_URL = re.compile(r"^(https?://|mailto:|/(?![/\\])|#)", re.I)
-
-
-def stages(code: str | None, shipped: bool = False) -> list[dict[str, str]]:
-    """The progress tracker's stages, each marked done, now or todo."""
-    # A refund before shipping ends a cancellation, not a return.
-    names, now = (
-        (CANCEL, 2) if code == "refunded" and not shipped else STAGES.get(code or "", (FLOW, -1))
-    )
-    return [
-        {"name": name, "state": "done" if i < now else "now" if i == now else "todo"}
-        for i, name in enumerate(names)
-    ]
-
-
-def _parse(iso: str | None) -> tuple[date, str] | None:
-    """The date and HH:MM written in an ISO string, in its own time zone as the widget shows it."""
-    match = ISO.match(iso or "")
-    if not match:
-        return None
-    year, month, day_ = (int(g) for g in match.group(1, 2, 3))
-    clock = f"{match.group(4)}:{match.group(5)}" if match.group(4) else ""
-    try:
-        return date(year, month, day_), clock
-    except ValueError:
-        return None
-
-
-def human_day(iso: str | None, today: date, with_time: bool = False) -> str:
-    """`Sat 6 Dec` (the year only when it is not this year), optionally with the time."""
-    parsed = _parse(iso)
-    if parsed is None:
-        return iso or ""
-    day_, clock = parsed
-    year = "" if day_.year == today.year else f" {day_.year}"
-    text = f"{DAYS[day_.weekday()]} {day_.day} {MONTHS[day_.month - 1]}{year}"
-    return f"{text}, {clock}" if with_time and clock else text
-
-
-def days_left(iso: str | None, today: date) -> str:
-    """`11 days left`, `1 day left`, `last day today` or `closed`."""
-    parsed = _parse(iso)
-    if parsed is None:
-        return ""
-    n = (parsed[0] - today).days
-    if n > 1:
-        return f"{n} days left"
-    return "1 day left" if n == 1 else "last day today" if n == 0 else "closed"
-
-
-def due(step: dict[str, Any], today: date) -> str:
-    """`Return by Sat 6 Dec — 11 days left` for a step with a deadline."""
-    verb = VERBS.get(step.get("id", ""))
-    lead = f"{verb} by" if verb else "By"
-    return f"{lead} {human_day(step['deadline'], today)} — {days_left(step['deadline'], today)}"
 
 
 def safe_url(url: str | None) -> str:
@@ -169,20 +86,33 @@ def back_link() -> str:
     return "/"
 
 
+def wait_words(lang: str, seconds: int) -> str:
+    """`40 seconds`, `1 minute`, `3 minutes`: how long until the next try."""
+    if seconds < 60:
+        return messages.text(lang, "widget.seconds", n=seconds)
+    minutes = -(-seconds // 60)
+    return messages.text(lang, "widget.minute_one" if minutes == 1 else "widget.minute_other",
+                         n=minutes)
+
+
 def render(state: str, status: int, **context: Any) -> Response:
-    """Render the page in one of its states: answer, not_found, invalid, limited, unreachable."""
-    today = date.today()
+    """Render the page in one of its states: answer, not_found, invalid, limited, unreachable.
+
+    Every word comes from the catalogue of the buyer's language; the answer brings its own.
+    """
+    lang = request_lang()
     html = render_template(
         "order_status.html",
         state=state,
+        lang=lang,
+        # Korean pages live under /ko/: the way back and the seller's help go there too.
+        home=messages.site_path(lang, "/"),
+        words=messages.entry(lang, "widget"),
         look=site_look(),
         back=back_link(),
         action=request.path,
-        today=today,
-        stages=stages,
-        human_day=lambda iso, with_time=False: human_day(iso, today, with_time),
-        due=lambda step: due(step, today),
         safe_url=safe_url,
+        wait_words=lambda seconds: wait_words(lang, seconds),
         **context,
     )
     response = current_app.make_response((html, status))
@@ -191,14 +121,14 @@ def render(state: str, status: int, **context: Any) -> Response:
     return response
 
 
-def form_problem(order_number: str, email: str) -> str | None:
+def form_problem(order_number: str, email: str, lang: str = messages.DEFAULT_LANG) -> str | None:
     """What is wrong with the posted fields, in words for the buyer; None when they can be used."""
     if not normalize_order_number(order_number) or not email:
-        return "Please enter both the order number and the email."
+        return messages.text(lang, "form.both_fields")
     if len(order_number) > MAX_ORDER_NUMBER + 16 or len(email) > MAX_EMAIL:
-        return "That order number or email is longer than any we issue: please check it."
+        return messages.text(lang, "form.too_long")
     if "\x00" in order_number + email:
-        return "The order number or the email contains characters that cannot be part of it."
+        return messages.text(lang, "form.bad_characters")
     return None
 
 
@@ -214,19 +144,21 @@ def lookup_page():
     if cross_site_form():
         # Another site's page must not spend this visitor's allowance (nor learn the answer).
         return render("invalid", 403, form={},
-                      detail="This form can only be sent from the help center's own pages.")
+                      detail=messages.text(request_lang(), "form.cross_site"))
     # Before anything reads the body: an over-size form is refused unread (413).
     request.max_content_length = int(current_app.config["LOOKUP_MAX_BYTES"])
+    # The widget's form says which language its page is in.
+    lang = request_lang(request.form.get("lang"))
     order_number = request.form.get("order_number", "").strip()
     email = request.form.get("email", "").strip()
     form = {"order_number": order_number, "email": email}
-    problem = form_problem(order_number, email)
+    problem = form_problem(order_number, email, lang)
     if problem:
         return render("invalid", 400, form=form, detail=problem)
     # The API and this page draw on the same counts (see lookup/limits.py).
     attempt = limits.LookupAttempt(order_number, email)
     attempt.check()
-    answer = lookup_order(order_number, email, date.today())
+    answer = lookup_order(order_number, email, date.today(), lang)
     if answer is None:
         attempt.failed()
         return render("not_found", 404, form=form)
@@ -247,9 +179,8 @@ def http_problem(exc: HTTPException) -> Response:
         response.headers["Retry-After"] = str(retry)
         return response
     if status == 413:
-        return render(
-            "invalid", 413, form={}, detail="That is far more than an order number and an email."
-        )
+        detail = messages.text(request_lang(), "form.too_large")
+        return render("invalid", 413, form={}, detail=detail)
     if status < 500:
         return render("invalid", status, form={}, detail=exc.description or exc.name)
     return render("unreachable", status)

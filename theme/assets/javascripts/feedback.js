@@ -16,27 +16,13 @@
   var MAX_COMMENT = 500;
 
   var siteRoot = null;
-  var apiBase = "";
+  var endpoint = null;
 
-  function readJSON(id) {
-    var el = document.getElementById(id);
-    if (!el) return {};
-    try {
-      return JSON.parse(el.textContent) || {};
-    } catch (err) {
-      return {};
-    }
-  }
-
-  // Read once, at the first page load: "base" is relative to that page (as in helpbar.js).
+  // The site root and the service's address come from config.js, which the page's scripts block
+  // loads after this file (Material puts analytics in <head>): ready by DOMContentLoaded.
   function configure() {
-    var config = readJSON("__helpcenter");
-    siteRoot = new URL((config.base || ".").replace(/\/?$/, "/"), location.href);
-    apiBase = (config.api_base || "").replace(/\/+$/, "");
-  }
-
-  function endpoint(path) {
-    return apiBase ? apiBase + path : new URL(path, location.href).href;
+    siteRoot = window.helpcenter.siteRoot;
+    endpoint = window.helpcenter.api;
   }
 
   // A fresh random token per page view: the server refuses a second vote with the same one.

@@ -17,23 +17,11 @@
   var RETRY_AFTER_MS = 30000;
   var LIMIT = 10;
 
-  function readJSON(id) {
-    var el = document.getElementById(id);
-    if (!el) return {};
-    try {
-      return JSON.parse(el.textContent) || {};
-    } catch (err) {
-      return {};
-    }
-  }
-
-  // Read once, at the first page load: "base" is relative to that page, and this script is not
-  // run again by instant navigation.
-  var config = readJSON("__helpcenter");
-  var translations = readJSON("__config").translations || {};
-  var siteRoot = new URL((config.base || ".").replace(/\/?$/, "/"), location.href);
-  var apiBase = (config.api_base || "").replace(/\/+$/, "");
-  var endpoint = apiBase ? apiBase + "/api/search" : new URL("/api/search", location.href).href;
+  // The site root and the service's address: config.js, read once at the first page load.
+  var site = window.helpcenter;
+  var translations = site.readJSON("__config").translations || {};
+  var siteRoot = site.siteRoot;
+  var endpoint = site.api("/api/search");
 
   function translate(key, count) {
     var text = translations[key] || "";

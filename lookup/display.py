@@ -1,0 +1,108 @@
+"""What a page shows of an answer, worked out once: progress stages, deadline wording, dates.
+
+The widget (order-lookup.js) and the no-JavaScript page only print these.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from lookup import messages
+
+# The stages a buyer sees, by id; their names are in the catalogues ("stages").
+FLOW = ("ordered", "paid", "preparing", "shipped", "delivered", "completed")
+CANCEL = ("ordered", "cancelled", "refunded")
+RETURN = ("delivered", "return_requested", "returned", "refunded")
+STAGES: dict[str, tuple[tuple[str, ...], int]] = {
+    "awaiting_payment": (FLOW, 0),
+    "paid": (FLOW, 1),
+    "preparing_shipment": (FLOW, 2),
+    "shipped": (FLOW, 3),
+    "out_for_delivery": (FLOW, 3),
+    "delivery_exception": (FLOW, 3),
+    "delivered": (FLOW, 4),
+    "completed": (FLOW, 5),
+    "cancelled": (CANCEL, 1),
+    "return_requested": (RETURN, 1),
+    "returned": (RETURN, 2),
+    "refunded": (RETURN, 3),
+}
+ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)(?:T(\d\d):(\d\d))?")
+
+
+def stages(code: str | None, shipped: bool, lang: str) -> list[dict[str, str]]:
+    """The progress tracker's stages, each with its name and marked done, now or todo."""
+    # A refund before shipping ends a cancellation, not a return.
+    ids, now = (
+        (CANCEL, 2) if code == "refunded" and not shipped else STAGES.get(code or "", (FLOW, -1))
+    )
+    return [
+        {"id": stage, "name": messages.text(lang, f"stages.{stage}"),
+         "state": "done" if i < now else "now" if i == now else "todo"}
+        for i, stage in enumerate(ids)
+    ]
+
+
+def written(iso: str | None) -> tuple[date, str] | None:
+    """The date and HH:MM written in an ISO string, in its own time zone (a scan's local time)."""
+    match = ISO.match(iso or "")
+    if not match:
+        return None
+    year, month, day_ = (int(g) for g in match.group(1, 2, 3))
+    clock = f"{match.group(4)}:{match.group(5)}" if match.group(4) else ""
+    try:
+        return date(year, month, day_), clock
+    except ValueError:
+        return None
+
+
+def human_day(iso: str | None, today: date, lang: str, with_time: bool = False) -> str:
+    """`Sat 6 Dec` or `12월 6일(토)` (with the year when not this year), maybe with the time."""
+    parsed = written(iso)
+    if parsed is None:
+        return iso or ""
+    day_, clock = parsed
+    text = messages.short_date(lang, day_, today)
+    if with_time and clock:
+        return messages.text(lang, "formats.with_time", day=text, time=clock)
+    return text
+
+
+def days_left(iso: str | None, today: date, lang: str) -> str:
+    """`11 days left`, `1 day left`, `last day today` or `closed`, in the answer's language."""
+    parsed = written(iso)
+    if parsed is None:
+        return ""
+    n = (parsed[0] - today).days
+    if n > 0:
+        return messages.text(lang, "deadline.left", days=messages.days(lang, n))
+    return messages.text(lang, "deadline.last_day" if n == 0 else "deadline.closed")
+
+
+def due(step: dict[str, Any], today: date, lang: str) -> str:
+    """`Return by Sat 6 Dec — 11 days left` / `12월 12일(토)까지 — 11일 남음`."""
+    verb = messages.entry(lang, "deadline.verbs").get(step.get("id", ""))
+    day_, left = human_day(step["deadline"], today, lang), days_left(step["deadline"], today, lang)
+    if verb:
+        return messages.text(lang, "deadline.due", verb=verb, day=day_, left=left)
+    return messages.text(lang, "deadline.due_plain", day=day_, left=left)
+
+
+def dress(answer: dict[str, Any], today: date, lang: str) -> dict[str, Any]:
+    """Add what a page prints to an answer: its heading, stages, each date and deadline's words."""
+    order, status = answer["order"], answer["status"]
+    answer["lang"] = lang
+    answer["heading"] = messages.text(lang, "answer.heading", number=order["order_number"],
+                                      label=status["label"])
+    answer["placed"] = messages.text(lang, "answer.placed",
+                                     day=human_day(order["placed_at"], today, lang))
+    answer["stages"] = stages(status["code"], bool((order.get("shipping") or {}).get("shipped_at")),
+                              lang)
+    for entry in answer["timeline"]:
+        entry["when"] = human_day(entry["at"], today, lang, with_time=True)
+    for step in answer["next_steps"]:
+        if step.get("deadline"):
+            step["due"] = due(step, today, lang)
+    return answer
