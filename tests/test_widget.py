@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from lookup import PROJECT_DIR
 from lookup import messages
 from lookup.orders import STATUSES
-from tests.korean_site import load_hook
-from tests.korean_site import render_widget
 
 THEME = PROJECT_DIR / "theme"
 WIDGET_ASSETS = [
@@ -28,6 +28,25 @@ ORDER_HELP_PAGES = [
     "delivery/late-or-lost/index.html",
     "returns/policy/index.html",
 ]
+
+
+def load_hook():
+    """The hook module, loaded by path as MkDocs loads it."""
+    spec = importlib.util.spec_from_file_location(
+        "order_lookup_hook", PROJECT_DIR / "theme" / "hooks" / "order_lookup.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def render_widget(src_uri: str, locale: str | None = None) -> str:
+    """The widget the hook puts on a page with this source file (and i18n locale, if any)."""
+    from mkdocs.config import load_config
+
+    config = load_config(config_file=str(PROJECT_DIR / "mkdocs.yml"))
+    page = SimpleNamespace(file=SimpleNamespace(src_uri=src_uri, locale=locale))
+    return load_hook().on_page_content(MARKER, page=page, config=config, files=None)
 
 
 class Ids(HTMLParser):

@@ -13,7 +13,6 @@ import pytest
 
 from lookup import PROJECT_DIR
 from tests.helpers import serving
-from tests.korean_site import korean_site_copy
 from tests.test_a11y_browser import AXE
 from tests.test_a11y_browser import assert_no_violations
 from tests.test_a11y_browser import axe_violations
@@ -39,13 +38,9 @@ PAGE = "/ko/order-status/"
 
 @pytest.fixture(scope="module")
 def ko_service(tmp_path_factory: pytest.TempPathFactory, built_site: Path) -> Iterator:
-    """The app serving a site with /ko/order-status/.
-
-    Until the Korean site is built, the page is made by tests/korean_site.py from the English
-    one; switch to the real built /ko/order-status/ page (the session's built_site) when it lands.
-    """
-    site = korean_site_copy(built_site, tmp_path_factory.mktemp("ko-site") / "site")
-    app, server = start_service(tmp_path_factory.mktemp("ko-instance"), site)
+    """The app serving the built site, whose Korean edition has /ko/order-status/."""
+    assert (built_site / "ko" / "order-status" / "index.html").is_file()
+    app, server = start_service(tmp_path_factory.mktemp("ko-instance"), built_site)
     with serving(server) as app.url:
         yield app
 
