@@ -6,6 +6,7 @@ from typing import Any
 
 from lookup.insights_store import MAX_COMMENT
 from lookup.insights_store import MAX_PAGE
+from lookup.insights_store import MAX_QUERY as MAX_STORED_CHARS
 from lookup.next_steps import STEP_IDS
 from lookup.orders import ITEM_KINDS
 from lookup.orders import MAX_EMAIL
@@ -13,7 +14,6 @@ from lookup.orders import MAX_ORDER_NUMBER
 from lookup.orders import STATUSES
 from lookup.web.feedback import PAGE_PATH
 from lookup.web.feedback import VIEW_TOKEN
-from search.misses import MAX_STORED_CHARS
 
 
 def _ref(name: str) -> dict[str, str]:
