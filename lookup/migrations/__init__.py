@@ -11,9 +11,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Column
 from sqlalchemy import Connection
+from sqlalchemy import MetaData
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import select
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 
@@ -49,8 +53,12 @@ def known() -> frozenset[str]:
 
 def current(conn: Connection, prefix: str) -> str | None:
     """The revision the tables of this prefix are at; None before the first migration."""
-    context = MigrationContext.configure(conn, opts={"version_table": version_table(prefix)})
-    return context.get_current_revision()
+    # Read directly rather than through a MigrationContext, which logs on every check.
+    name = version_table(prefix)
+    if not conn.dialect.has_table(conn, name):
+        return None
+    table = Table(name, MetaData(), Column("version_num", String(32)))
+    return conn.scalar(select(table.c.version_num))
 
 
 def upgrade(conn: Connection, prefix: str, revision: str = "head") -> None:

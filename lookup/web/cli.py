@@ -197,8 +197,11 @@ def db_upgrade(ctx: click.Context) -> None:
     app = ctx.obj.load_app()
     with app.app_context():
         store = get_store()
-        before = store.schema_revision()
-        reached = store.upgrade_schema()
+        try:
+            before = store.schema_revision()
+            reached = store.upgrade_schema()
+        finally:
+            store.dispose()
     if before == reached:
         click.echo(f"The database is at the newest revision, {reached}.")
     else:
@@ -211,7 +214,11 @@ def db_current(ctx: click.Context) -> None:
     """Print the database's schema revision, and the newest this release knows."""
     app = ctx.obj.load_app()
     with app.app_context():
-        revision = get_store().schema_revision()
+        store = get_store()
+        try:
+            revision = store.schema_revision()
+        finally:
+            store.dispose()
     click.echo(f"{revision or 'no revision (not made yet, or made before migrations)'}"
                f" (newest: {migrations.head()})")
 
