@@ -95,16 +95,21 @@ def main() -> None:
     on: list[float] = []
     every: list[float] = []
     off: list[float] = []
+    # The release before counted in a file of its own, writing every search: no "every" there.
+    batching = hasattr(app.extensions["insights"], "_stored")
     for _ in range(10):
         on += measure(app, args.rounds // 10, True)
-        every += measure(app, args.rounds // 10, True, batched=False)
+        if batching:
+            every += measure(app, args.rounds // 10, True, batched=False)
         off += measure(app, args.rounds // 10, False)
     results["counting_on"] = summary(on)
-    results["counting_every_search_written"] = summary(every)
+    if batching:
+        results["counting_every_search_written"] = summary(every)
     results["counting_off"] = summary(off)
     for name in ("counting_on", "counting_every_search_written"):
-        results[f"{name}_added_p50_ms"] = round(results[name]["p50_ms"]
-                                                - results["counting_off"]["p50_ms"], 3)
+        if name in results:
+                results[f"{name}_added_p50_ms"] = round(results[name]["p50_ms"]
+                                                    - results["counting_off"]["p50_ms"], 3)
     store = app.extensions["order_store"]
     store.drop_schema()
     store.dispose()
