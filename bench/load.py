@@ -232,8 +232,7 @@ def run(database: str, args: argparse.Namespace) -> dict[str, Any]:
     env = {**os.environ,
            "HELPCENTER_DATABASE_URL": url, "HELPCENTER_DATABASE_TABLE_PREFIX": prefix,
            "HELPCENTER_WEBHOOK_SECRET": SECRET, "HELPCENTER_TRUSTED_PROXIES": "1",
-           "HELPCENTER_SITE_DIR": str(site), "HELPCENTER_SEARCH_INDEX_DIR": str(index),
-           "HELPCENTER_SEARCH_MISSES_FILE": str(work / "search-misses.sqlite3")}
+           "HELPCENTER_SITE_DIR": str(site), "HELPCENTER_SEARCH_INDEX_DIR": str(index)}
     command = [str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers),
                "-b", f"127.0.0.1:{port}", "--backlog", "2048", "lookup:create_app()"]
     tally = Tally()

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from lookup.insights_store import InsightsStore
-from search.misses import search_days
 
 DEFAULT_DAYS = 30
 DEFAULT_LIMIT = 10
@@ -78,7 +76,7 @@ def worst_articles(ratings: list[dict[str, Any]], limit: int) -> list[dict[str, 
     return ranked[:limit]
 
 
-def build_report(insights: InsightsStore, searches_file: Path, since: date, until: date,
+def build_report(insights: InsightsStore, since: date, until: date,
                  limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
     """The whole report as plain data (what `--json` prints and the operator page renders)."""
     articles = worst_articles(insights.page_ratings(since, until), limit)
@@ -88,7 +86,7 @@ def build_report(insights: InsightsStore, searches_file: Path, since: date, unti
     return {
         "period": {"since": since.isoformat(), "until": until.isoformat()},
         "articles": articles,
-        **search_sections(search_days(searches_file, since, until), limit),
+        **search_sections(insights.search_days(since, until), limit),
         "next_steps": [{"id": step_id, "shown": shown}
                        for step_id, shown in insights.steps_shown(since, until)[:limit]],
     }

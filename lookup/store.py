@@ -1,4 +1,7 @@
-"""The order store: SQLAlchemy Core over SQLite (default) or PostgreSQL; no web in here."""
+"""The order store: SQLAlchemy Core over SQLite (default) or PostgreSQL; no web in here.
+
+The tables are made and changed by the migrations in lookup/migrations, never by create_all.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError
 
+from lookup import migrations
 from lookup.orders import STATUS_RANK
 from lookup.orders import freshness
 from lookup.orders import merge_documents
@@ -38,8 +42,6 @@ from lookup.orders import normalize_email
 from lookup.orders import normalize_order_number
 from lookup.orders import utc_key
 
-# Bump when the tables change, and add the step that upgrades an older store to `_upgrade`.
-SCHEMA_VERSION = 1
 # The PostgreSQL advisory lock that serialises CREATE TABLE between workers starting together.
 SCHEMA_LOCK_KEY = 20261102
 # Keys looked up per query when applying a batch; well under every driver's parameter limit.
@@ -114,6 +116,7 @@ class OrderStore:
     def __init__(self, url: str, *, table_prefix: str = "", engine_options: dict | None = None,
                  busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS):
         self.url = engine_url(url)
+        self.table_prefix = table_prefix
         self.metadata, self.orders, self.webhook_events, self.meta = build_tables(table_prefix)
         self.busy_timeout_ms = busy_timeout_ms
         self.engine = self._create_engine(engine_options or {})
@@ -140,54 +143,65 @@ class OrderStore:
     # -- schema ---------------------------------------------------------------------------------
 
     def ensure_schema(self) -> None:
-        """Create or upgrade the tables once per process; safe when workers start at once."""
+        """Bring the tables up to the newest migration once per process (see upgrade_schema)."""
         if self._schema_ready:
             return
         with self._schema_lock:
             if self._schema_ready:
                 return
-            if self._schema_current():
-                # Nothing to create: a read-only database still answers lookups.
-                self._schema_ready = True
-                return
-            with self.write() as conn:
-                self.create_tables(conn, self.metadata)
-                version = conn.scalar(select(self.meta.c.value)
-                                      .where(self.meta.c.name == "schema_version"))
-                self._upgrade(conn, int(version) if version else 0)
+            if not self._schema_current():
+                self.upgrade_schema()
+            # Nothing to do when current: a read-only database still answers lookups.
             self._schema_ready = True
 
-    def create_tables(self, conn: Connection, metadata: MetaData) -> None:
-        """Create metadata's missing tables in conn's transaction, one process at a time."""
+    def upgrade_schema(self) -> str:
+        """Apply the migrations the database lacks, one process at a time; the revision reached.
+
+        A database made before migrations (tables and schema_version 1, no version table) is
+        taken up as it is: the first migration creates only what is missing.
+        """
+        with self.write() as conn:
+            self._lock_schema(conn)
+            migrations.upgrade(conn, self.table_prefix)
+            reached = migrations.current(conn, self.table_prefix)
+        assert reached is not None
+        return reached
+
+    def schema_revision(self) -> str | None:
+        """The migration the tables are at (None before the first), read without writing."""
+        with self.engine.connect() as conn, conn.begin():
+            return migrations.current(conn, self.table_prefix)
+
+    def _lock_schema(self, conn: Connection) -> None:
+        """Serialise schema changes between processes, in conn's transaction."""
         if self.engine.dialect.name == "postgresql":
             # Workers starting together would race on CREATE TABLE; one waits for the other.
             conn.execute(text(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_KEY})"))
-        metadata.create_all(conn)
+        # SQLite: write() began with BEGIN IMMEDIATE, which holds the database's one write lock.
 
     def _schema_current(self) -> bool:
-        """True when the tables exist at SCHEMA_VERSION already (checked without writing)."""
-        with self.engine.connect() as conn, conn.begin():
-            if not self.engine.dialect.has_table(conn, self.meta.name):
-                return False
-            version = conn.scalar(select(self.meta.c.value)
-                                  .where(self.meta.c.name == "schema_version"))
-        return version == str(SCHEMA_VERSION)
-
-    def _upgrade(self, conn: Connection, version: int) -> None:
-        """Bring an older schema up to SCHEMA_VERSION, one step at a time."""
-        if version == SCHEMA_VERSION:
-            return
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(f"the order store has schema version {version}, newer than this "
-                               f"code ({SCHEMA_VERSION}): upgrade the help center")
-        # Version 1 is the first schema: create_all has just made it. Later versions add steps here.
-        self._set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+        """True when the tables are at the newest migration already (checked without writing)."""
+        revision = self.schema_revision()
+        if revision is not None and revision not in migrations.known():
+            raise RuntimeError(f"the order store's tables are at migration {revision}, which this "
+                               f"code does not know: upgrade the help center")
+        return revision == migrations.head()
 
     def drop_schema(self) -> None:
-        """Drop the store's tables (tests and `demo --reset` only)."""
+        """Drop every table of this prefix, with its version table (tests and benchmarks only)."""
         with self.write() as conn:
-            self.metadata.drop_all(conn)
+            self._lock_schema(conn)
+            if migrations.current(conn, self.table_prefix) is None:
+                # Made before migrations, or never made: take it up first, then undo it all.
+                migrations.upgrade(conn, self.table_prefix)
+            migrations.downgrade(conn, self.table_prefix)
+            conn.execute(text(f"DROP TABLE IF EXISTS "
+                              f"{self._quote(migrations.version_table(self.table_prefix))}"))
         self._schema_ready = False
+
+    def _quote(self, name: str) -> str:
+        """A table name quoted for this database."""
+        return self.engine.dialect.identifier_preparer.quote(name)
 
     def dispose(self) -> None:
         """Close the pooled connections."""

@@ -11,9 +11,9 @@ import bisect
 import gc
 import heapq
 import html
+import logging
 import os
 import re
-import sqlite3
 import threading
 import time
 import warnings
@@ -48,9 +48,10 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.support.levenshtein import distance
 
+from search.clicks import ClickReader
 from search.clicks import Clicks
 from search.clicks import lifts
-from search.clicks import read_clicks
+from search.clicks import normalize
 from search.impacts import PHRASE_FIELDS
 from search.impacts import ImpactTable
 from search.impacts import merge
@@ -60,7 +61,6 @@ from search.impacts import signature
 from search.language import Intent
 from search.language import Language
 from search.language import load_language
-from search.misses import normalize
 from search.schema import STOP_WORDS
 from search.schema import TOKEN_PATTERN
 from search.schema import stem_word
@@ -71,6 +71,8 @@ from search.synonyms import content_words
 from search.synonyms import indexed_form
 from search.synonyms import is_content
 from search.synonyms import tokenizer
+
+log = logging.getLogger(__name__)
 
 __all__ = ["IndexUnavailable", "MAX_QUERY_CHARS", "ParsedQuery", "SearchIndex", "Synonyms",
            "open_index", "parse_query"]
@@ -190,14 +192,15 @@ class SearchIndex:
 
     def __init__(self, ix: Index, synonyms: Synonyms, index_dir: Path,
                  cache_size: int = CACHE_SIZE, language: Language | None = None,
-                 clicks_file: Path | None = None) -> None:
+                 clicks: ClickReader | None = None) -> None:
         self._ix = ix
         self._dir = Path(index_dir)
         self._synonyms = synonyms
         self._language = language or load_language()
-        self._clicks_file = Path(clicks_file) if clicks_file else None
+        self._read_clicks = clicks
         self._clicks: Clicks = {}
-        self._clicks_stamp: float | None = None
+        # Changes whenever the clicks read differ, so cached answers made before are not reused.
+        self._clicks_stamp: int = 0
         self._clicks_checked = float("-inf")
         self._clicks_lock = threading.Lock()
         self._tables: OrderedDict[str, ImpactTable] = OrderedDict()
@@ -359,7 +362,7 @@ class SearchIndex:
 
     def _clicked(self, q: str) -> dict[str, float]:
         """What buyers' clicks lift for this query (URL -> factor), from the recorded clicks."""
-        if self._clicks_file is None:
+        if self._read_clicks is None:
             return {}
         now = time.monotonic()
         if now - self._clicks_checked >= CLICKS_REFRESH_S:
@@ -370,19 +373,15 @@ class SearchIndex:
         return lifts(self._clicks.get(normalize(q), {}))
 
     def _reload_clicks(self) -> None:
-        """Read the clicks again when their file has changed since the last reading."""
+        """Read the recorded clicks again."""
         try:
-            stamp = os.stat(self._clicks_file).st_mtime
-        except OSError:
-            stamp = None
-        if stamp == self._clicks_stamp:
+            clicks = self._read_clicks()
+        except Exception:  # clicks only refine the order: a counter away must not stop search
+            log.warning("could not read the recorded clicks", exc_info=True)
             return
-        try:
-            self._clicks = read_clicks(self._clicks_file)
-        except sqlite3.Error:
-            # Clicks only refine the order; a broken counter file must not stop search.
-            self._clicks = {}
-        self._clicks_stamp = stamp
+        if clicks != self._clicks:
+            self._clicks = clicks
+            self._clicks_stamp += 1
 
     def _cached(self, key: tuple) -> dict[str, Any] | None:
         """A copy of a remembered answer, or None."""
@@ -639,11 +638,11 @@ def _text_phrase_docs(reader: IndexReader, phrase: list[str], docs: Iterable[int
 
 
 def open_index(index_dir: Path, synonyms_file: Path | None = None,
-               cache_size: int = CACHE_SIZE, clicks_file: Path | None = None,
+               cache_size: int = CACHE_SIZE, clicks: ClickReader | None = None,
                language: Language | None = None) -> SearchIndex:
     """Open the index built by build_index; raise IndexUnavailable when it is missing or broken.
 
-    clicks_file: where buyers' clicks on results are counted (search.clicks), to learn from;
+    clicks: reads buyers' clicks on results (search.clicks), to learn from, every minute;
     language: the query side's words (default: English, from search/lang/en/).
     """
     index_dir = Path(index_dir)
@@ -666,7 +665,7 @@ def open_index(index_dir: Path, synonyms_file: Path | None = None,
         raise IndexUnavailable(reason)
     language = language or load_language()
     opened = SearchIndex(ix, Synonyms.load(synonyms_file, language.code), index_dir,
-                         cache_size=cache_size, clicks_file=clicks_file, language=language)
+                         cache_size=cache_size, clicks=clicks, language=language)
     # The language's word list is large: load it now, not during the first buyer's query.
     opened._language.is_common("order")
     try:

@@ -133,7 +133,6 @@ def kit(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "HELPCENTER_TRUSTED_PROXIES": "1",
         "HELPCENTER_SITE_DIR": str(built_site),
         "HELPCENTER_SEARCH_INDEX_DIR": str(tmp / "search-index"),
-        "HELPCENTER_SEARCH_MISSES_FILE": str(tmp / "search-misses.sqlite3"),
         "WEB_CONCURRENCY": "2",
     }
     import search

@@ -50,7 +50,6 @@ def preview(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         "HELPCENTER_SITE_DIR": str(built_site),
         "HELPCENTER_SEARCH_INDEX_DIR": str(tmp / "search-index"),
         "HELPCENTER_DATABASE_URL": f"sqlite:///{tmp / 'orders.sqlite'}",
-        "HELPCENTER_SEARCH_MISSES_FILE": str(tmp / "search-misses.sqlite3"),
     }
     subprocess.run([str(BIN / "helpcenter"), "demo"], env=env, check=True, capture_output=True,
                    timeout=120)

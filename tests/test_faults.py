@@ -43,7 +43,7 @@ def make_app(tmp_path: Path, index_dir: Path, built_site: Path, **config: Any) -
     return create_app({
         "TESTING": True, "SITE_DIR": str(built_site), "SEARCH_INDEX_DIR": str(index_dir),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'orders.sqlite'}", "LOOKUP_RATE_LIMIT": "off",
-        "WEBHOOK_SECRET": SECRET, "SEARCH_MISSES_FILE": str(tmp_path / "misses.sqlite3"),
+        "WEBHOOK_SECRET": SECRET,
         **config})
 
 

@@ -23,11 +23,9 @@ OURS = "[data-helpbar-results]"
 
 @pytest.fixture
 def service(app, built_site: Path, tmp_path: Path, live_server: str) -> str:
-    """The whole service with a search index, counters in this test's folder and an operator."""
+    """The whole service with a search index and an operator (counts go to the test's database)."""
     build_index(built_site, tmp_path / "index")
-    app.config.update(SEARCH_INDEX_DIR=str(tmp_path / "index"),
-                      SEARCH_MISSES_FILE=str(tmp_path / "searches.sqlite3"),
-                      OPERATOR_TOKEN=TOKEN)
+    app.config.update(SEARCH_INDEX_DIR=str(tmp_path / "index"), OPERATOR_TOKEN=TOKEN)
     return live_server
 
 

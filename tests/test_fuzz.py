@@ -77,7 +77,6 @@ def fuzz_app(tmp_path: Path, built_site: Path, site_index: Path):  # noqa: F811
     app = create_app({
         "TESTING": True, "SITE_DIR": str(built_site), "SEARCH_INDEX_DIR": str(site_index),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'orders.sqlite'}",
-        "SEARCH_MISSES_FILE": str(tmp_path / "misses.sqlite3"),
         "LOOKUP_RATE_LIMIT": "1000000/minute", "WEBHOOK_SECRET": SECRET,
         # Other endpoints' own limits (feedback votes, search clicks), for the same reason.
         "FEEDBACK_RATE_LIMIT": "1000000/minute", "SEARCH_CLICK_RATE_LIMIT": "1000000/minute",

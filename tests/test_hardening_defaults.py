@@ -194,18 +194,13 @@ def test_webhook_timestamps_are_parsed_strictly(prod, timestamp):
 
 
 def test_search_counts_keep_no_email_order_number_or_phone(indexed_app, log_lines):
-    from search.misses import search_days
-
     client = indexed_app.test_client()
     typed = ["where is CM-100234", "my email is kim@example.com", "kim＠example.co.kr refund",
              "call me 010-1234-5678", "order #55120 late"]
     for query in typed:
         assert client.get("/api/search", query_string={"q": query}).status_code == 200
-    with indexed_app.app_context():
-        from lookup.web.insights import misses_file
-
-        stored = " | ".join(row[0] for row in search_days(misses_file(), date(2000, 1, 1),
-                                                           date(2100, 1, 1)))
+    insights = indexed_app.extensions["insights"]
+    stored = " | ".join(row[0] for row in insights.search_days(date(2000, 1, 1), date(2100, 1, 1)))
     for secret in ("100234", "kim", "1234-5678", "55120", "@", "＠"):
         assert secret not in stored
     assert "<order number>" in stored and "<email>" in stored and "<phone>" in stored
@@ -225,36 +220,40 @@ def test_search_is_rate_limited_per_client_but_generously(indexed_app):
     assert other.status_code == 200
 
 
-def test_the_search_count_store_is_bounded_and_pruned(tmp_path):
-    from search.misses import OTHER_QUERIES
-    from search.misses import record_search
-    from search.misses import search_days
+def test_the_search_count_store_is_bounded_and_pruned(app):
+    from lookup.insights_store import OTHER_QUERIES
 
-    store = tmp_path / "counts.sqlite3"
+    insights = app.extensions["insights"]
     old, today = date(2026, 1, 1), date(2026, 12, 1)
-    record_search(store, "old question", 1, old)
+    insights.count_search("old question", 1, old)
     for n in range(5):
-        record_search(store, f"question {n}", 1, today, max_queries=3, keep_days=180)
-    rows = dict((query, searches) for query, searches, _, _ in search_days(store, old, today))
+        insights.count_search(f"question {n}", 1, today, max_queries=3, keep_days=180)
+    # Asked again: counted under what the first search was counted under.
+    insights.count_search("question 4", 1, today, max_queries=3, keep_days=180)
+    insights.count_search("question 0", 1, today, max_queries=3, keep_days=180)
+    rows = {query: searches for query, searches, _, _ in insights.search_days(old, today)}
     assert "old question" not in rows, "the day's first search pruned the old days"
-    assert rows == {"question 0": 1, "question 1": 1, "question 2": 1, OTHER_QUERIES: 2}
+    assert rows == {"question 0": 2, "question 1": 1, "question 2": 1, OTHER_QUERIES: 3}
 
 
 def test_report_prune_deletes_old_search_counts(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
+    from lookup.insights_store import InsightsStore
+    from lookup.store import OrderStore
     from lookup.web.cli import main
-    from search.misses import record_search
-    from search.misses import search_days
 
-    store = tmp_path / "counts.sqlite3"
-    record_search(store, "long ago", 1, date(2020, 1, 1))
-    monkeypatch.setenv("HELPCENTER_SEARCH_MISSES_FILE", str(store))
-    monkeypatch.setenv("HELPCENTER_DATABASE_URL", f"sqlite:///{tmp_path / 'o.sqlite'}")
+    url = f"sqlite:///{tmp_path / 'o.sqlite'}"
+    insights = InsightsStore(OrderStore(url))
+    insights.count_search("this year", 1, date.today())
+    insights.count_search("long ago", 1, date(2020, 1, 1))
+    monkeypatch.setenv("HELPCENTER_DATABASE_URL", url)
     result = CliRunner().invoke(main, ["report", "--prune"])
     assert result.exit_code == 0, result.output
     assert "Deleted 1 search counts older than 180 days" in result.output
-    assert search_days(store, date(2000, 1, 1), date(2100, 1, 1)) == []
+    assert [row[0] for row in insights.search_days(date(2000, 1, 1), date(2100, 1, 1))] == [
+        "this year"]
+    insights.orders.dispose()
 
 
 # -- 9. another site cannot post the no-JavaScript form ----------------------------------------

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from lookup.demo import install_demo
+from lookup.insights_store import normalize
 from search import build_index
-from search.misses import normalize
-from search.misses import record_click
-from search.misses import record_search
-from search.misses import search_days
 
 CLICK = "/api/search/click"
 DEMO_DELIVERED = {"order_number": "DEMO-1011", "email": "minho.kang@example.com"}
@@ -32,18 +29,19 @@ def index_dir(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 @pytest.fixture
 def counting_app(app, index_dir: Path, tmp_path: Path):
-    """The app with a search index, counters in this test's folder and lookup limits off."""
-    app.config.update(SEARCH_INDEX_DIR=str(index_dir),
-                      SEARCH_MISSES_FILE=str(tmp_path / "searches.sqlite3"),
-                      LOOKUP_RATE_LIMIT="off")
+    """The app with a search index and lookup limits off; counts go to its database."""
+    app.config.update(SEARCH_INDEX_DIR=str(index_dir), LOOKUP_RATE_LIMIT="off")
     return app
 
 
 def days(app) -> list[tuple]:
-    """The per-day search counters: (day, query, searches, zero_results, clicks)."""
-    with sqlite3.connect(app.config["SEARCH_MISSES_FILE"]) as db:
-        return db.execute("SELECT day, query, searches, zero_results, clicks FROM search_days"
-                          " ORDER BY query").fetchall()
+    """The per-day search counters as stored: (day, query, searches, zero_results, clicks)."""
+    insights = app.extensions["insights"]
+    insights.flush()
+    table = insights.searches
+    with insights.orders.read() as conn:
+        rows = conn.execute(table.select().order_by(table.c.query)).all()
+    return [(r.day, r.query, r.searches, r.zero_results, r.clicks) for r in rows]
 
 
 def test_searches_are_counted_by_day_with_their_misses(counting_app, client):
@@ -86,15 +84,15 @@ def test_clicks_are_rate_limited(counting_app, client):
     assert refused.headers["Retry-After"]
 
 
-def test_counters_sum_over_a_period(tmp_path):
-    path = tmp_path / "searches.sqlite3"
+def test_counters_sum_over_a_period(counting_app):
+    insights = counting_app.extensions["insights"]
     monday = date(2026, 11, 2)
     for offset in range(3):
-        record_search(path, "Late parcel", 0, monday + timedelta(days=offset))
-    record_search(path, "late parcel", 4, monday)
-    assert record_click(path, "late parcel", monday)
-    assert search_days(path, monday, monday + timedelta(days=1)) == [("late parcel", 3, 2, 1)]
-    assert search_days(path, monday + timedelta(days=5), monday + timedelta(days=9)) == []
+        insights.count_search("Late parcel", 0, monday + timedelta(days=offset))
+    insights.count_search("late parcel", 4, monday)
+    assert insights.count_click("late parcel", monday)
+    assert insights.search_days(monday, monday + timedelta(days=1)) == [("late parcel", 3, 2, 1)]
+    assert insights.search_days(monday + timedelta(days=5), monday + timedelta(days=9)) == []
     assert normalize("  Late\tPARCEL ") == "late parcel"
 
 
@@ -124,11 +122,15 @@ def test_a_lookup_still_answers_when_counting_fails(counting_app, client, monkey
     assert client.post("/api/orders/lookup", json=DEMO_DELIVERED).status_code == 200
 
 
-def test_a_search_still_answers_when_counting_fails(counting_app, client, tmp_path):
-    # A folder where the counter file should be: sqlite cannot open it.
-    (tmp_path / "blocked").mkdir()
-    counting_app.config["SEARCH_MISSES_FILE"] = str(tmp_path / "blocked")
+def test_a_search_still_answers_when_counting_fails(counting_app, client, caplog):
+    insights = counting_app.extensions["insights"]
+    insights.ensure_schema()
+    # The counts' table gone under a running service: every write to it fails in the database.
+    with insights.engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE {insights.searches.name}"))
     assert client.get("/api/search?q=refund").status_code == 200
+    assert client.post(CLICK, json={"query": "refund"}).get_json() == {"counted": False}
+    assert "could not count a search" in caplog.text
 
 
 def test_next_steps_are_counted_in_memory_and_flushed_in_one_write(counting_app, client):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import date
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -18,18 +17,14 @@ from lookup.report import search_sections
 from lookup.report import worst_articles
 from lookup.web.cli import main
 from lookup.web.insights import today
-from search.misses import record_click
-from search.misses import record_search
 
 TOKEN = "s3cret-operator-token-0123456789abcdef"
 REPORT = "/operator/report"
 
 
 @pytest.fixture
-def insights_app(app, tmp_path: Path):
+def insights_app(app):
     """The app with a few days of votes, searches and next steps counted."""
-    app.config["SEARCH_MISSES_FILE"] = str(tmp_path / "searches.sqlite3")
-    searches = Path(app.config["SEARCH_MISSES_FILE"])
     insights = app.extensions["insights"]
     now = today()
     old = now - timedelta(days=40)
@@ -42,9 +37,9 @@ def insights_app(app, tmp_path: Path):
     for query, results in [("return label", 3), ("return label", 3), ("return label", 3),
                            ("xylophone", 0), ("xylophone", 0), ("customs fee", 4),
                            ("customs fee", 4)]:
-        record_search(searches, query, results, now)
-    record_search(searches, "ancient query", 0, old)
-    record_click(searches, "return label", now)
+        insights.count_search(query, results, now)
+    insights.count_search("ancient query", 0, old)
+    insights.count_click("return label", now)
     insights.count_steps(["return", "track"], now)
     insights.count_steps(["return"], now)
     return app
@@ -79,9 +74,7 @@ def test_worst_articles_come_first():
 
 def test_build_report_covers_the_period(insights_app):
     with insights_app.app_context():
-        data = build_report(insights_app.extensions["insights"],
-                            Path(insights_app.config["SEARCH_MISSES_FILE"]),
-                            *period(None, 30, today()))
+        data = build_report(insights_app.extensions["insights"], *period(None, 30, today()))
     assert [a["page"] for a in data["articles"]] == [
         "/delivery/tracking/", "/returns/policy/", "/refunds/"]
     policy = data["articles"][1]

@@ -20,8 +20,6 @@ from search.asked import page_path
 from search.asked import questions_of
 from search.clicks import MIN_CLICKS
 from search.clicks import lifts
-from search.clicks import read_clicks
-from search.clicks import record_result_click
 from search.language import load_language
 from search.language import parse_vocabulary
 from search.synonyms import Synonyms
@@ -188,7 +186,29 @@ def test_every_intent_has_words_and_terms():
 
 # ── Learning from clicks ──
 
-def test_clicks_lift_the_section_buyers_choose(index_dirs, tmp_path: Path):
+@pytest.fixture
+def counts(tmp_path: Path):
+    """The service's counters (the shared database's tables) on SQLite, as the app keeps them."""
+    from lookup.insights_store import InsightsStore
+    from lookup.store import OrderStore
+
+    orders = OrderStore(f"sqlite:///{tmp_path / 'counts.sqlite'}")
+    store = InsightsStore(orders)
+    yield store
+    orders.dispose()
+
+
+def clicked(counts, query: str, url: str, times: int) -> None:
+    """Buyers search for query today and open url, `times` times."""
+    from datetime import date
+
+    for _ in range(times):
+        counts.count_search(query, 10, date.today())
+        counts.flush()
+        assert counts.count_click(query, date.today(), url)
+
+
+def test_clicks_lift_the_section_buyers_choose(index_dirs, counts):
     question = "return"
     before = open_index(index_dirs["asked"])
     try:
@@ -196,50 +216,47 @@ def test_clicks_lift_the_section_buyers_choose(index_dirs, tmp_path: Path):
     finally:
         before.close()
     chosen = ranked[2]
-    clicks = tmp_path / "clicks.sqlite3"
-    for _ in range(MIN_CLICKS * 2):
-        assert record_result_click(clicks, "Return ", chosen)
-    after = open_index(index_dirs["asked"], clicks_file=clicks)
+    clicked(counts, "Return ", chosen, MIN_CLICKS * 2)
+    after = open_index(index_dirs["asked"], clicks=counts.clicked_results)
     try:
         assert urls(after.search(question)).index(chosen) < 2
     finally:
         after.close()
 
 
-def test_a_few_clicks_change_nothing_and_clicks_never_add(index_dirs, tmp_path: Path):
+def test_a_few_clicks_change_nothing_and_clicks_never_add(index_dirs, counts):
     question = "return"
     before = open_index(index_dirs["asked"])
     try:
         ranked = urls(before.search(question))
     finally:
         before.close()
-    clicks = tmp_path / "clicks.sqlite3"
-    for _ in range(MIN_CLICKS - 1):
-        record_result_click(clicks, question, ranked[5])
+    clicked(counts, question, ranked[5], MIN_CLICKS - 1)
     unrelated = "/payments/#deposit-top-up"
     assert unrelated not in ranked
-    after = open_index(index_dirs["asked"], clicks_file=clicks)
+    after = open_index(index_dirs["asked"], clicks=counts.clicked_results)
     try:
         assert urls(after.search(question)) == ranked
     finally:
         after.close()
-    for _ in range(MIN_CLICKS * 3):
-        record_result_click(clicks, question, unrelated)
-    later = open_index(index_dirs["asked"], clicks_file=clicks)
+    clicked(counts, question, unrelated, MIN_CLICKS * 3)
+    later = open_index(index_dirs["asked"], clicks=counts.clicked_results)
     try:
         assert unrelated not in urls(later.search(question))
     finally:
         later.close()
 
 
-def test_click_counts_are_checked_and_bounded(tmp_path: Path):
-    clicks = tmp_path / "clicks.sqlite3"
-    assert not record_result_click(clicks, "  ", "/refunds/")
-    assert not record_result_click(clicks, "refund", "https://elsewhere.example/")
-    for _ in range(MIN_CLICKS):
-        record_result_click(clicks, "Refund", "/refunds/#refund-times")
-    assert read_clicks(clicks) == {"refund": {"/refunds/#refund-times": MIN_CLICKS}}
-    assert read_clicks(tmp_path / "missing.sqlite3") == {}
+def test_click_counts_are_checked_and_bounded(counts):
+    from datetime import date
+
+    counts.count_search("refund", 3, date.today())
+    counts.flush()
+    assert not counts.count_click("  ", date.today(), "/refunds/")
+    assert counts.count_click("refund", date.today(), "https://elsewhere.example/")
+    assert counts.clicked_results() == {}, "a click on another site's page teaches nothing"
+    clicked(counts, "Refund", "/refunds/#refund-times", MIN_CLICKS)
+    assert counts.clicked_results() == {"refund": {"/refunds/#refund-times": MIN_CLICKS}}
     assert lifts({"/a": MIN_CLICKS - 1}) == {}
     assert max(lifts({"/a": 1000, "/b": 1}).values()) <= 1.5
 

@@ -25,12 +25,11 @@ from lookup import PROJECT_DIR
 from lookup import create_app
 from lookup import demo
 from lookup import importer
+from lookup import migrations
 from lookup import report
 from lookup.web import insights
 from lookup.web.db import ensure_demo_orders
 from lookup.web.db import get_store
-from lookup.web.insights import misses_file
-from search.misses import prune as prune_searches
 
 # A line of progress every so many pages indexed, or order lines read when not on a terminal.
 BUILD_PROGRESS_PAGES = 100
@@ -186,6 +185,44 @@ def demo_command(ctx: click.Context, list_only: bool) -> None:
         click.echo(demo.demo_table(today, app.extensions["policy"]))
 
 
+@main.group("db")
+def db_group() -> None:
+    """The database's schema: apply migrations, show the revision."""
+
+
+@db_group.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply the schema migrations the database lacks (the service also does on start)."""
+    app = ctx.obj.load_app()
+    with app.app_context():
+        store = get_store()
+        try:
+            before = store.schema_revision()
+            reached = store.upgrade_schema()
+        finally:
+            store.dispose()
+    if before == reached:
+        click.echo(f"The database is at the newest revision, {reached}.")
+    else:
+        click.echo(f"Upgraded the database from {before or 'no revision'} to {reached}.")
+
+
+@db_group.command("current")
+@click.pass_context
+def db_current(ctx: click.Context) -> None:
+    """Print the database's schema revision, and the newest this release knows."""
+    app = ctx.obj.load_app()
+    with app.app_context():
+        store = get_store()
+        try:
+            revision = store.schema_revision()
+        finally:
+            store.dispose()
+    click.echo(f"{revision or 'no revision (not made yet, or made before migrations)'}"
+               f" (newest: {migrations.head()})")
+
+
 @main.command("report")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="First day of the period (YYYY-MM-DD, UTC).")
@@ -206,12 +243,12 @@ def report_command(ctx: click.Context, since: datetime | None, days: int | None,
     if prune:
         keep = int(app.config["SEARCH_KEEP_DAYS"])
         with app.app_context():
-            gone = prune_searches(misses_file(), insights.today() - timedelta(days=keep))
+            gone = insights.get_insights().prune_searches(insights.today() - timedelta(days=keep))
         click.echo(f"Deleted {gone} search counts older than {keep} days.")
         return
     with app.app_context():
         first, last = report.period(since.date() if since else None, days, insights.today())
-        data = report.build_report(insights.get_insights(), misses_file(), first, last, limit)
+        data = report.build_report(insights.get_insights(), first, last, limit)
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:

@@ -5,9 +5,7 @@ Nothing here knows who asked: no cookies, no addresses stored, query text and co
 
 from __future__ import annotations
 
-import logging
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +19,18 @@ from werkzeug.exceptions import NotFound
 
 from lookup.insights_store import MAX_COMMENT
 from lookup.insights_store import MAX_PAGE
+from lookup.insights_store import MAX_QUERY
 from lookup.personal import scrub
 from lookup.web.inputs import json_body
 from lookup.web.inputs import only_fields
 from lookup.web.inputs import text
+from lookup.web.insights import count_click
 from lookup.web.insights import get_insights
-from lookup.web.insights import misses_file
 from lookup.web.insights import today
 from lookup.web.limits import configured
 from lookup.web.limits import limiter
-from search.misses import MAX_STORED_CHARS
-from search.misses import record_click
-
-log = logging.getLogger(__name__)
+from search.clicks import MAX_URL_CHARS
+from search.clicks import is_site_path
 
 bp = Blueprint("feedback", __name__, url_prefix="/api")
 
@@ -136,14 +133,13 @@ def feedback_comment() -> Response:
 @bp.post("/search/click")
 @limiter.limit(_click_rate, scope="search-click", exempt_when=_click_off)
 def search_click() -> Response:
-    """Count a click on one of the help bar's results for a query (query text only)."""
+    """Count a click on one of the help bar's results for a query (query text and, optionally,
+    the section's site path: what search learns from)."""
     body = json_body(MAX_BODY_BYTES)
-    only_fields(body, ("query",))
-    query = text(body, "query", MAX_STORED_CHARS)
+    only_fields(body, ("query", "url"))
+    query = text(body, "query", MAX_QUERY)
+    url = text(body, "url", MAX_URL_CHARS, required=False)
+    if url is not None and not is_site_path(url):
+        raise BadRequest("url: must be a path of this site, such as /refunds/#refund-times.")
     assert query is not None
-    try:
-        counted = record_click(misses_file(), scrub(query), today())
-    except (OSError, sqlite3.Error):
-        log.warning("could not count a search click", exc_info=True)
-        counted = False
-    return jsonify({"counted": counted})
+    return jsonify({"counted": count_click(query, url)})

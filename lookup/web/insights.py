@@ -1,4 +1,4 @@
-"""Operator insights, counted: the insights store, searches and next steps by day.
+"""Operator insights, counted: the insights store, searches, clicks and next steps by day.
 
 Nothing here knows who asked: no cookies, no addresses stored, query text and counts only.
 """
@@ -10,13 +10,13 @@ from collections.abc import Iterable
 from datetime import UTC
 from datetime import date
 from datetime import datetime
-from pathlib import Path
 
 from flask import Flask
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from lookup.insights_store import InsightsStore
+from lookup.personal import scrub
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +33,25 @@ def get_insights() -> InsightsStore:
 
 # -- counting what the service answers -------------------------------------------------------------
 
-def misses_file() -> Path:
-    """Where zero-result queries are counted: SEARCH_MISSES_FILE, else the instance folder."""
-    configured = current_app.config.get("SEARCH_MISSES_FILE")
-    if configured:
-        return Path(configured)
-    return Path(current_app.instance_path) / "search-misses.sqlite3"
+def count_search(query: str, results: int) -> None:
+    """Count a search and whether it found anything; never fails the search."""
+    try:
+        # Never what identifies a buyer: emails, phones and order numbers are scrubbed.
+        get_insights().count_search(scrub(query), results, today(),
+                                    keep_days=int(current_app.config["SEARCH_KEEP_DAYS"]))
+    except SQLAlchemyError:
+        # Counting is for the operator; the buyer's answer must not depend on it.
+        log.warning("could not count a search", exc_info=True)
+
+
+def count_click(query: str, url: str | None = None) -> bool:
+    """Count a click on a result (the section `url`) of a query searched today; never fails.
+    True when counted."""
+    try:
+        return get_insights().count_click(scrub(query), today(), url)
+    except SQLAlchemyError:
+        log.warning("could not count a search click", exc_info=True)
+        return False
 
 
 def count_next_steps(step_ids: Iterable[str]) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from lookup.insights_store import MAX_COMMENT
 from lookup.insights_store import MAX_PAGE
+from lookup.insights_store import MAX_QUERY as MAX_STORED_CHARS
 from lookup.messages import LANGS
 from lookup.next_steps import STEP_IDS
 from lookup.orders import ITEM_KINDS
@@ -14,7 +15,7 @@ from lookup.orders import MAX_ORDER_NUMBER
 from lookup.orders import STATUSES
 from lookup.web.feedback import PAGE_PATH
 from lookup.web.feedback import VIEW_TOKEN
-from search.misses import MAX_STORED_CHARS
+from search.clicks import MAX_URL_CHARS
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -320,6 +321,8 @@ INSIGHT_SCHEMAS: dict[str, Any] = {
                       "pattern": SOME_TEXT,
                       "description": "The query whose result was opened, as /api/search echoed "
                                      "it."},
+            "url": {"type": "string", "maxLength": MAX_URL_CHARS, "pattern": "^/(?!/)",
+                    "description": "The opened section's site path, e.g. /refunds/#refund-times."},
         },
     },
     "ClickCounted": {

@@ -19,7 +19,6 @@ from lookup.report import build_report
 from lookup.report import period
 from lookup.web.cors import cross_site_form
 from lookup.web.insights import get_insights
-from lookup.web.insights import misses_file
 from lookup.web.insights import today
 from lookup.web.limits import limiter
 
@@ -117,5 +116,5 @@ def report() -> Response:
         response.headers["WWW-Authenticate"] = 'Bearer realm="operator"'
         return response
     since, until, problem = requested_period()
-    data = build_report(get_insights(), misses_file(), since, until)
+    data = build_report(get_insights(), since, until)
     return page("operator_report.html", 400 if problem else 200, report=data, problem=problem)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from dataclasses import dataclass
 from dataclasses import field
@@ -19,15 +18,13 @@ from flask.cli import with_appcontext
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import ServiceUnavailable
 
-from lookup.personal import scrub
-from lookup.web.insights import misses_file
+from lookup.web.insights import count_search
+from lookup.web.insights import get_insights
 from lookup.web.limits import configured
 from lookup.web.limits import limiter
 from search import IndexUnavailable
 from search import SearchIndex
 from search import open_index
-from search.misses import record_search
-from search.misses import top_misses
 
 bp = Blueprint("search_api", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
@@ -69,7 +66,7 @@ def get_search_index() -> SearchIndex:
             try:
                 # Clicks on results are counted beside the searches; search learns from them.
                 state.index = open_index(Path(current_app.config["SEARCH_INDEX_DIR"]),
-                                         clicks_file=misses_file())
+                                         clicks=current_app.extensions["insights"].clicked_results)
             except IndexUnavailable as exc:
                 _warn_once(state, str(exc))
                 raise ServiceUnavailable(description=UNAVAILABLE) from exc
@@ -130,13 +127,7 @@ def search() -> dict[str, Any]:
         _forget_index(str(exc))
         raise ServiceUnavailable(description=UNAVAILABLE) from exc
     if query.strip():
-        try:
-            # Never what identifies a buyer: emails, phones and order numbers are scrubbed.
-            record_search(misses_file(), scrub(answer["query"]), len(answer["results"]),
-                          keep_days=int(current_app.config["SEARCH_KEEP_DAYS"]))
-        except (OSError, sqlite3.Error):
-            # Counting is for the operator; the buyer's answer must not depend on it.
-            log.warning("could not count a search", exc_info=True)
+        count_search(answer["query"], len(answer["results"]))
     return answer
 
 
@@ -155,7 +146,7 @@ def search_health() -> dict[str, Any]:
 @with_appcontext
 def search_misses_command(limit: int) -> None:
     """List the searches that found nothing, most frequent first."""
-    rows = top_misses(misses_file(), limit)
+    rows = get_insights().top_misses(limit)
     if not rows:
         click.echo("No zero-result searches counted yet.")
     for query, count, last_seen in rows:

@@ -47,7 +47,6 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SEARCH_CLICK_RATE_LIMIT": "60/minute",
         # Days of search counts kept for the operator report.
         "SEARCH_KEEP_DAYS": 180,
-        "SEARCH_MISSES_FILE": None,
         "FEEDBACK_RATE_LIMIT": "20/minute",
         # No token, no operator page (404).
         "OPERATOR_TOKEN": None,

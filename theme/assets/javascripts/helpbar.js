@@ -225,16 +225,18 @@
       ask("");
     });
 
-    // ── Click beacon (issue 9): tell the service a result of this query was opened, so the
-    // operator sees queries whose answers nobody opens. Query text only, no cookies; keepalive
-    // lets it outlive the navigation the click starts. ──
+    // ── Click beacon: tell the service which section was opened for this query, so the operator
+    // sees queries whose answers nobody opens and search learns what buyers choose. Query text
+    // and the section's path only, no cookies; keepalive lets it outlive the navigation. ──
     list.addEventListener("click", function (ev) {
       var link = ev.target.closest && ev.target.closest("a[data-helpbar-result]");
       if (!link || !shownQuery) return;
+      var target = new URL(link.href, location.href);
       fetch(endpoint + "/click", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ query: shownQuery.slice(0, 200) }),
+        body: JSON.stringify({ query: shownQuery.slice(0, 200),
+                               url: (target.pathname + target.hash).slice(0, 300) }),
         credentials: "omit",
         keepalive: true
       }).catch(function () {});
