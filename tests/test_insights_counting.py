@@ -68,7 +68,10 @@ def test_a_click_counts_only_for_a_query_searched_that_day(counting_app, client)
 
 @pytest.mark.parametrize("body, field", [
     ({}, "query"), ({"query": " "}, "query"), ({"query": 3}, "query"),
-    ({"query": "x" * 201}, "query"), ({"query": "refund", "url": "/refunds/"}, "url"),
+    ({"query": "x" * 201}, "query"), ({"query": "refund", "url": "https://elsewhere.example/"},
+                                      "url"),
+    ({"query": "refund", "url": "//elsewhere.example/"}, "url"),
+    ({"query": "refund", "page": "/refunds/"}, "page"),
 ])
 def test_bad_clicks_are_refused_naming_the_field(counting_app, client, body, field):
     response = client.post(CLICK, json=body)
