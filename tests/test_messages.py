@@ -12,9 +12,11 @@ from lookup.orders import MILESTONES
 from lookup.orders import STATUS_LABELS
 from lookup.orders import STATUSES
 
-# Tables a language may leave empty: Korean deadlines need no verb, and English keeps the
-# service's own error words.
-OPTIONAL = ("deadline.verbs.", "errors.titles.", "errors.details.", "errors.fields.")
+# Tables a language may leave empty: Korean deadlines need no verb, English keeps the service's
+# own error words, and the stage table uses the status labels where a language has no shorter
+# names for it.
+OPTIONAL = ("deadline.verbs.", "errors.titles.", "errors.details.", "errors.fields.",
+            "stage_table.status.")
 
 
 def flat(table: dict[str, Any], prefix: str = "") -> dict[str, str]:

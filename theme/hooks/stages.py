@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from babel.lists import format_list
 from mkdocs.exceptions import PluginError
 
+from lookup import messages
 from lookup.next_steps import CHANGE_ACTIONS
 from lookup.next_steps import CHANGES_BY_STAGE
-from lookup.orders import STATUS_LABELS
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -27,53 +27,18 @@ if TYPE_CHECKING:
 
 PLACEHOLDER = re.compile(r"\{\{\s*stages\.([^\s}]*)\s*\}\}")
 
-# The words for each action and answer, per language; the data itself lives in the engine's table.
-# English stage names are the engine's own labels; the Korean ones are the names Korean shops use.
-WORDS: dict[str, dict[str, Mapping[str, str]]] = {
-    "en": {
-        "status": STATUS_LABELS,
-        "action": {
-            "cancel": "Cancel the whole order",
-            "cancel_part": "Cancel some items or change quantities",
-            "change_address": "Change the delivery address",
-        },
-        "answer": {
-            "yes": "Yes, yourself, from the order page",
-            "ask": "Yes, by asking the seller",
-            "redirect": "Only if the carrier can redirect the parcel: ask the seller",
-            "no": "No",
-        },
-        "text": {"stage": "Your order shows", "while": "while your order shows {stages}"},
-    },
-    "ko": {
-        "status": {
-            "awaiting_payment": "결제 대기",
-            "paid": "결제 완료",
-            "preparing_shipment": "배송 준비 중",
-            "shipped": "배송 중",
-            "out_for_delivery": "배송 출발",
-            "delivered": "배송 완료",
-            "delivery_exception": "배송 문제",
-            "cancelled": "주문 취소",
-            "return_requested": "반품 요청",
-            "returned": "반품 완료",
-            "refunded": "환불 완료",
-            "completed": "구매확정",
-        },
-        "action": {
-            "cancel": "주문 전체 취소",
-            "cancel_part": "일부 상품 취소·수량 변경",
-            "change_address": "배송지 변경",
-        },
-        "answer": {
-            "yes": "가능해요 (주문 페이지에서 직접)",
-            "ask": "가능해요 (판매자에게 요청)",
-            "redirect": "택배사가 배송지를 바꿀 수 있을 때만 (판매자에게 요청)",
-            "no": "안 돼요",
-        },
-        "text": {"stage": "주문 상태", "while": "주문 상태가 {stages}일 때"},
-    },
-}
+# The words for each action and answer live in each language's catalogue (lookup/messages/,
+# under [stage_table]); the data itself lives in the engine's table. Stage names are the
+# catalogue's [status] labels, or its shorter [stage_table.status] names where it has them.
+def _words(language: str) -> dict[str, Mapping[str, str]]:
+    """The stage table's words in a language, from its catalogue."""
+    found = messages.catalogue(language)
+    table = found["stage_table"]
+    return {"status": table.get("status", found["status"]), "action": table["action"],
+            "answer": table["answer"], "text": table["text"]}
+
+
+WORDS: dict[str, dict[str, Mapping[str, str]]] = {lang: _words(lang) for lang in messages.LANGS}
 # The English words under their first names, which the article tests read.
 ACTION_HEADINGS = WORDS["en"]["action"]
 ANSWER_WORDS = WORDS["en"]["answer"]
