@@ -10,16 +10,14 @@ from flask import after_this_request
 from flask import current_app
 from flask import jsonify
 from flask import request
-from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
 
-from lookup.orders import MAX_EMAIL
-from lookup.orders import MAX_ORDER_NUMBER
-from lookup.orders import normalize_order_number
+from lookup.schema import LookupRequest
+from lookup.web.inputs import checked
 from lookup.web.inputs import json_body
-from lookup.web.inputs import text_field
+from lookup.web.inputs import storable
 from lookup.web.limits import LookupAttempt
 from lookup.web.lookups import lookup_order
 
@@ -64,11 +62,9 @@ def lookup() -> Response:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    body = json_body(int(current_app.config["LOOKUP_MAX_BYTES"]))
-    order_number = text_field(body, "order_number", MAX_ORDER_NUMBER + 16)
-    if not normalize_order_number(order_number):
-        raise BadRequest("order_number: required, a non-empty string.")
-    email = text_field(body, "email", MAX_EMAIL)
+    body = checked(LookupRequest, json_body(int(current_app.config["LOOKUP_MAX_BYTES"])))
+    order_number = storable("order_number", body.order_number)
+    email = storable("email", body.email)
     attempt = LookupAttempt(order_number, email)
     attempt.check()
     answer = lookup_order(order_number, email)

@@ -19,9 +19,8 @@ from flask import render_template
 from flask import request
 from werkzeug.exceptions import HTTPException
 
-from lookup.orders import MAX_EMAIL
-from lookup.orders import MAX_ORDER_NUMBER
 from lookup.orders import normalize_order_number
+from lookup.schema import FORM_MAXLENGTH
 from lookup.web import limits
 from lookup.web.cors import allowed
 from lookup.web.cors import cross_site_form
@@ -178,6 +177,7 @@ def render(state: str, status: int, **context: Any) -> Response:
         look=site_look(),
         back=back_link(),
         action=request.path,
+        maxlength=FORM_MAXLENGTH,
         today=today,
         stages=stages,
         human_day=lambda iso, with_time=False: human_day(iso, today, with_time),
@@ -195,7 +195,8 @@ def form_problem(order_number: str, email: str) -> str | None:
     """What is wrong with the posted fields, in words for the buyer; None when they can be used."""
     if not normalize_order_number(order_number) or not email:
         return "Please enter both the order number and the email."
-    if len(order_number) > MAX_ORDER_NUMBER + 16 or len(email) > MAX_EMAIL:
+    if (len(order_number) > FORM_MAXLENGTH["order_number"]
+            or len(email) > FORM_MAXLENGTH["email"]):
         return "That order number or email is longer than any we issue: please check it."
     if "\x00" in order_number + email:
         return "The order number or the email contains characters that cannot be part of it."

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from lookup.schema import FORM_MAXLENGTH
+
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
     from mkdocs.structure.files import Files
@@ -36,6 +38,6 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files, *
         nonlocal count
         count += 1
         # Ids must stay unique when a page carries the widget more than once.
-        return template.render(action=action, uid=f"hc-lookup-{count}")
+        return template.render(action=action, uid=f"hc-lookup-{count}", maxlength=FORM_MAXLENGTH)
 
     return MARKER_HTML.sub(render, html)
