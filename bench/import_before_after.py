@@ -2,15 +2,18 @@
 
 Each commit's `lookup/` and `search/` are read from git into a temporary folder and run with this
 venv's Python, into a fresh SQLite file each time; the runs alternate, so a busy moment of a
-shared machine falls on both. Prints each run and the best rate of each commit.
+shared machine falls on both. Prints each run and the best rate of each commit, then each
+commit's start-up: the median wall time of importing an empty file (interpreter, imports, app).
 
-    .venv/bin/python bench/import_before_after.py ORDERS.jsonl BEFORE AFTER [ROUNDS]
+    .venv/bin/python bench/import_before_after.py ORDERS.jsonl BEFORE AFTER [ROUNDS] \
+        > bench/latest/import_before_after.txt
 """
 
 from __future__ import annotations
 
 import io
 import os
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -19,6 +22,7 @@ import time
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+STARTUP_RUNS = 7
 RUN = ("import sys; sys.path.insert(0, sys.argv[1]); import lookup; "
        "assert lookup.__file__.startswith(sys.argv[1]), lookup.__file__; "
        "from lookup.web.cli import main; main(['import', sys.argv[2]])")
@@ -63,6 +67,15 @@ def main() -> None:
                   "orders/s")
     for commit, rate in best.items():
         print(f"best {commit}: {rate:,.0f} orders/s")
+    empty = work / "empty.jsonl"
+    empty.write_bytes(b"")
+    startups: dict[str, list[float]] = {commit: [] for commit in sources}
+    for _ in range(STARTUP_RUNS):
+        for commit, source in sources.items():
+            startups[commit].append(import_seconds(source, empty, work / "empty.sqlite"))
+    for commit, seconds in startups.items():
+        print(f"start-up {commit}: {statistics.median(seconds) * 1000:.0f} ms "
+              f"(median of {STARTUP_RUNS})")
 
 
 if __name__ == "__main__":

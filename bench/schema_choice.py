@@ -15,7 +15,7 @@ Both candidates describe the same contract; the checks no type expresses (timest
 same parser as the rest of the code, `funding` when an item is of kind funding) are written with
 each library's own hook (msgspec: __post_init__, pydantic: validators).
 
-    .venv/bin/python bench/schema_choice.py [ORDERS.jsonl] > bench/results/schema_choice.txt
+    .venv/bin/python bench/schema_choice.py [ORDERS.jsonl] > bench/latest/schema_choice.txt
 """
 
 from __future__ import annotations
