@@ -272,8 +272,9 @@ def field_path(location: tuple[int | str, ...]) -> str:
     return text
 
 
-def first_problem(error: ValidationError) -> tuple[str, str]:
-    """The first refused field of a validation error, and what is wrong with it, in words."""
+def first_problem(error: ValidationError, whole: str = "body") -> tuple[str, str]:
+    """The first refused field of a validation error (`whole` when it is the whole value), and
+    what is wrong with it, in words."""
     problem = error.errors(include_url=False)[0]
     context = problem.get("ctx") or {}
     location = (*problem["loc"], context["field"]) if "field" in context else problem["loc"]
@@ -285,7 +286,7 @@ def first_problem(error: ValidationError) -> tuple[str, str]:
         message = MESSAGES[problem["type"]].format(**context)
     else:
         message = problem["msg"]
-    return field_path(location), message
+    return field_path(location) or whole, message
 
 
 class OrderError(ValueError):
@@ -307,5 +308,5 @@ def validate_order(document: Any) -> dict[str, Any]:
     try:
         ORDER.validate_python(document)
     except ValidationError as exc:
-        raise OrderError(*first_problem(exc)) from None
+        raise OrderError(*first_problem(exc, "order")) from None
     return dict(document)
