@@ -14,7 +14,6 @@ from lookup.display import dress
 from lookup.messages import DEFAULT_LANG
 from lookup.next_steps import next_steps
 from lookup.orders import MILESTONES
-from lookup.orders import STATUS_LABELS
 from lookup.orders import dig
 from lookup.orders import parse_time
 from lookup.personal import scrub_contact
@@ -48,8 +47,7 @@ def order_answer(document: Mapping[str, Any], policy: Mapping[str, Any], today: 
 
 def status_label(code: str, lang: str = DEFAULT_LANG) -> str:
     """The buyer-friendly label of a status code."""
-    labels = messages.entry(lang, "status")
-    return labels.get(code) or STATUS_LABELS.get(code, code.replace("_", " ").capitalize())
+    return messages.entry(lang, "status").get(code) or code.replace("_", " ").capitalize()
 
 
 def mask_email(email: str) -> str:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import IO
 from typing import Any
 
-from lookup.orders import OrderError
-from lookup.orders import validate_order
+from lookup.schema import OrderError
+from lookup.schema import validate_order
 from lookup.store import ApplyResult
 from lookup.store import OrderStore
 from lookup.store import unstorable_field

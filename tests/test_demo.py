@@ -13,8 +13,8 @@ from lookup.demo import demo_orders
 from lookup.demo import step_ids
 from lookup.next_steps import STEP_IDS
 from lookup.orders import STATUSES
-from lookup.orders import validate_order
 from lookup.policy import load_policy
+from lookup.schema import validate_order
 from lookup.web.db import ensure_demo_orders
 
 

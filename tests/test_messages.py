@@ -9,7 +9,6 @@ from typing import Any
 from lookup import messages
 from lookup.next_steps import ARTICLE_LINKS
 from lookup.orders import MILESTONES
-from lookup.orders import STATUS_LABELS
 from lookup.orders import STATUSES
 
 # Tables a language may leave empty: Korean deadlines need no verb, English keeps the service's
@@ -53,11 +52,6 @@ def test_the_catalogues_cover_every_status_milestone_and_link():
         assert set(messages.entry(lang, "status")) == set(STATUSES)
         assert {code for code, _ in MILESTONES} <= set(messages.entry(lang, "milestones"))
         assert set(ARTICLE_LINKS) <= set(messages.entry(lang, "links"))
-
-
-def test_english_status_labels_match_the_order_model():
-    """lookup.orders.STATUS_LABELS (the site's status table) and the catalogue say the same."""
-    assert messages.entry("en", "status") == STATUS_LABELS
 
 
 def test_dates_come_from_babel_in_each_language():

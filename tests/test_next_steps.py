@@ -15,8 +15,8 @@ from lookup.next_steps import STEP_IDS
 from lookup.next_steps import add_months
 from lookup.next_steps import next_steps
 from lookup.orders import STATUSES
-from lookup.orders import validate_order
 from lookup.policy import load_policy
+from lookup.schema import validate_order
 from lookup.working_days import add_working_days
 from lookup.working_days import working_days_between
 from tests.lookup_fixtures import make_order

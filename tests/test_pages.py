@@ -75,7 +75,7 @@ def delivered_order(today: date, number: str = NUMBER) -> dict[str, Any]:
 
 def store_orders(app, documents: list[dict[str, Any]]) -> None:
     """Put orders in the app's store through the store's own validation."""
-    from lookup.orders import validate_order
+    from lookup.schema import validate_order
     from lookup.web.db import get_store
 
     with app.app_context():

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from lookup.next_steps import next_steps
-from lookup.orders import validate_order
 from lookup.policy import PolicyError
 from lookup.policy import effective_policy
 from lookup.policy import load_policy
+from lookup.schema import validate_order
 from tests.lookup_fixtures import make_order
 from tests.lookup_fixtures import shipping
 

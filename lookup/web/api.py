@@ -16,11 +16,10 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
 
 from lookup import messages
-from lookup.orders import MAX_EMAIL
-from lookup.orders import MAX_ORDER_NUMBER
-from lookup.orders import normalize_order_number
+from lookup.schema import LookupRequest
+from lookup.web.inputs import checked
 from lookup.web.inputs import json_body
-from lookup.web.inputs import text_field
+from lookup.web.inputs import storable
 from lookup.web.langs import request_lang
 from lookup.web.limits import LookupAttempt
 from lookup.web.lookups import lookup_order
@@ -61,14 +60,15 @@ def lookup() -> Response:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    body = json_body(int(current_app.config["LOOKUP_MAX_BYTES"]))
-    lang = request_lang(body.get("lang"))
-    if "lang" in body and messages.pick_lang(body["lang"]) is None:
+    raw = json_body(int(current_app.config["LOOKUP_MAX_BYTES"]))
+    # The language first, so that every refusal below already speaks it; a region such as
+    # ko-KR is accepted, any other value refused by name.
+    lang = request_lang(raw.get("lang"))
+    if "lang" in raw and messages.pick_lang(raw["lang"]) is None:
         raise BadRequest(f"lang: one of {', '.join(messages.LANGS)}.")
-    order_number = text_field(body, "order_number", MAX_ORDER_NUMBER + 16)
-    if not normalize_order_number(order_number):
-        raise BadRequest("order_number: required, a non-empty string.")
-    email = text_field(body, "email", MAX_EMAIL)
+    body = checked(LookupRequest, {name: value for name, value in raw.items() if name != "lang"})
+    order_number = storable("order_number", body.order_number)
+    email = storable("email", body.email)
     attempt = LookupAttempt(order_number, email)
     attempt.check()
     answer = lookup_order(order_number, email)

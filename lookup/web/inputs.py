@@ -1,22 +1,24 @@
-"""Reading a request's input: JSON bodies and their fields, each problem a 400 naming the field.
+"""Reading a request's input: JSON bodies checked against their models in lookup.schema, each
+problem a 400 naming the field.
 
 Shared by every blueprint, so that no blueprint imports another.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from typing import Any
+from typing import TypeVar
 
 from flask import request
+from pydantic import BaseModel
+from pydantic import ValidationError
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import UnsupportedMediaType
 
+from lookup.schema import first_problem
 from lookup.store import unstorable_field
 
-# Tabs and line breaks are blanks (collapsed); other control characters are refused.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+Body = TypeVar("Body", bound=BaseModel)
 
 
 def json_or_none() -> Any:
@@ -39,39 +41,25 @@ def json_body(max_bytes: int) -> dict[str, Any]:
     return body
 
 
-def text_field(body: dict[str, Any], name: str, limit: int) -> str:
-    """A required, non-blank string field of a request body; 400 naming the field otherwise."""
-    value = body.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise BadRequest(f"{name}: required, a non-empty string.")
-    if len(value) > limit:
-        raise BadRequest(f"{name}: must be at most {limit} characters of text.")
+def checked(model: type[Body], body: dict[str, Any]) -> Body:
+    """The body checked against its model; a 400 naming the first field it refuses."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        field, message = first_problem(exc)
+        raise BadRequest(f"{field}: {message}.") from None
+
+
+def storable(name: str, value: str) -> str:
+    """A text field a database can hold: no NUL, no unpaired surrogate (JSON can spell both)."""
     if unstorable_field(value):
-        # NUL and unpaired surrogates (JSON can spell both) are never part of one.
         raise BadRequest(f"{name}: must not contain NUL or unpaired surrogate characters.")
     return value
 
 
-def only_fields(body: dict[str, Any], allowed: Iterable[str]) -> None:
-    """Refuse fields the endpoint does not know, so a typo is not silently dropped."""
-    for name in body:
-        if name not in allowed:
-            raise BadRequest(f"{name}: unknown field.")
-
-
-def text(body: dict[str, Any], name: str, limit: int, *, required: bool = True) -> str | None:
-    """A string field: at most limit characters, no control characters, blanks collapsed."""
-    value = body.get(name)
-    if value is None and not required:
+def tidy(name: str, value: str | None) -> str | None:
+    """Free text as stored: valid Unicode, runs of blanks collapsed to one; None when blank."""
+    if value is None:
         return None
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise BadRequest(f"{name}: required, a non-empty string.")
-    if len(value) > limit:
-        raise BadRequest(f"{name}: must be at most {limit} characters.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadRequest(f"{name}: must be valid Unicode text.") from None
-    if CONTROL.search(value):
-        raise BadRequest(f"{name}: must not contain control characters.")
+    storable(name, value)
     return " ".join(value.split()) or None

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from lookup.insights_store import MAX_COMMENT
-from lookup.insights_store import MAX_PAGE
-from lookup.insights_store import MAX_QUERY as MAX_STORED_CHARS
+from pydantic.json_schema import models_json_schema
+
+from lookup import feedback_bodies
+from lookup import schema
 from lookup.messages import LANGS
 from lookup.next_steps import STEP_IDS
 from lookup.orders import ITEM_KINDS
-from lookup.orders import MAX_EMAIL
-from lookup.orders import MAX_ORDER_NUMBER
 from lookup.orders import STATUSES
-from lookup.web.feedback import PAGE_PATH
-from lookup.web.feedback import VIEW_TOKEN
-from search.clicks import MAX_URL_CHARS
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -37,9 +33,6 @@ def _json(description: str, schema: str, **extra: Any) -> dict[str, Any]:
 
 
 DATE_TIME = {"type": "string", "format": "date-time"}
-# What lookup.orders.validate_order accepts: an address, and amounts written as decimal strings.
-EMAIL_PATTERN = "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"
-AMOUNT_PATTERN = "^[0-9]+(\\.[0-9]+)?$"
 NULLABLE_DATE_TIME = _nullable("string", format="date-time")
 
 SCHEMAS: dict[str, Any] = {
@@ -56,22 +49,6 @@ SCHEMAS: dict[str, Any] = {
                            "description": "What went wrong; a 400 starts with the field's name."},
             },
         }},
-    },
-    "LookupRequest": {
-        "type": "object",
-        "required": ["order_number", "email"],
-        "properties": {
-            "order_number": {"type": "string", "minLength": 1, "maxLength": 80,
-                             "description": "Matched ignoring case, blanks and a leading '#'."},
-            "email": {"type": "string", "minLength": 1, "maxLength": MAX_EMAIL,
-                      "description": "Matched ignoring case."},
-            "lang": {"type": "string", "enum": list(LANGS),
-                     "description": "The answer's language (a region such as ko-KR is accepted). "
-                                    "Without it, Accept-Language chooses; English by default. "
-                                    "Any other value is a 400 naming the field."},
-        },
-        # A demo order (`helpcenter demo`), so a first try finds something.
-        "examples": [{"order_number": "DEMO-1011", "email": "minho.kang@example.com"}],
     },
     "Link": {
         "type": "object",
@@ -178,54 +155,6 @@ SCHEMAS: dict[str, Any] = {
                                                 "state": {"enum": ["done", "now", "todo"]}}}},
         },
     },
-    "OrderDocument": {
-        "type": "object",
-        "description": "An order as the marketplace sends it; unknown fields are kept.",
-        "required": ["order_number", "email", "placed_at", "status", "seller"],
-        "properties": {
-            "order_number": {"type": "string", "minLength": 1, "maxLength": MAX_ORDER_NUMBER,
-                             "pattern": "[^\\s#]"},
-            "email": {"type": "string", "maxLength": MAX_EMAIL, "pattern": EMAIL_PATTERN},
-            "placed_at": DATE_TIME,
-            "status": {"type": "string", "enum": list(STATUSES)},
-            "seller": {"type": "object", "required": ["name"], "properties": {
-                "id": {"type": ["string", "null"], "maxLength": 200},
-                "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
-                "email": {"type": ["string", "null"], "maxLength": MAX_EMAIL,
-                          "pattern": EMAIL_PATTERN},
-                "country": {"type": ["string", "null"], "pattern": "^[A-Z]{2}$"},
-                "policy": {"type": ["object", "null"], "additionalProperties": {
-                    "type": "integer", "minimum": 0}},
-            }},
-            "items": {"type": ["array", "null"], "items": {
-                "type": "object", "required": ["name"], "properties": {
-                    "sku": {"type": ["string", "null"], "maxLength": 200},
-                    "name": {"type": "string", "minLength": 1, "maxLength": 500,
-                             "pattern": "\\S"},
-                    "quantity": {"type": "integer", "minimum": 1},
-                    "unit_price": {"type": ["string", "null"], "pattern": AMOUNT_PATTERN},
-                    "kind": {"type": "string", "enum": list(ITEM_KINDS),
-                             "description": "funding needs funding.ends_at."},
-                }}},
-            "currency": {"type": ["string", "null"], "pattern": "^[A-Z]{3}$"},
-            "total": {"type": ["string", "null"], "pattern": AMOUNT_PATTERN},
-            "payment": {"type": ["object", "null"], "properties": {
-                "method": {"type": ["string", "null"], "maxLength": 50},
-                "paid_at": NULLABLE_DATE_TIME}},
-            "shipping": {"type": ["object", "null"]},
-            "funding": {"type": ["object", "null"], "required": ["ends_at"],
-                        "properties": {"ends_at": DATE_TIME}},
-        },
-    },
-    "WebhookEvent": {
-        "type": "object",
-        "required": ["event_id", "occurred_at", "order"],
-        "properties": {
-            "event_id": {"type": "string", "maxLength": 200},
-            "occurred_at": DATE_TIME,
-            "order": _ref("OrderDocument"),
-        },
-    },
     "WebhookResult": {
         "type": "object",
         "required": ["event_id", "result"],
@@ -271,59 +200,12 @@ RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying aga
 
 # -- operator insights (issue 9): page votes and search clicks ------------------------------------
 
-# Text as the endpoints accept it: no control characters but tab and line breaks; `SOME_TEXT` also
-# needs one character that is not blank.
-_NO_CONTROL = "[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]"
-ANY_TEXT = f"^{_NO_CONTROL}*$"
-SOME_TEXT = f"^{_NO_CONTROL}*[^\\s\\u0000-\\u001f\\u007f]{_NO_CONTROL}*$"
-
 INSIGHT_SCHEMAS: dict[str, Any] = {
-    "FeedbackVote": {
-        "type": "object",
-        "required": ["page", "helpful", "view"],
-        "additionalProperties": False,
-        "properties": {
-            "page": {"type": "string", "minLength": 1, "maxLength": MAX_PAGE,
-                     "pattern": PAGE_PATH.pattern,
-                     "description": "The article's site path, e.g. /returns/policy/. Must be a "
-                                    "page of the built site when the service serves it."},
-            "helpful": {"type": "boolean"},
-            "view": {"type": "string", "pattern": VIEW_TOKEN.pattern,
-                     "description": "A random token the page makes for each view: one vote per "
-                                    "view."},
-            "comment": {"type": ["string", "null"], "maxLength": MAX_COMMENT,
-                        "pattern": ANY_TEXT,
-                        "description": "Optional; emails and long numbers are removed."},
-        },
-    },
-    "FeedbackComment": {
-        "type": "object",
-        "required": ["view", "comment"],
-        "additionalProperties": False,
-        "properties": {
-            "view": {"type": "string", "pattern": VIEW_TOKEN.pattern},
-            "comment": {"type": "string", "minLength": 1, "maxLength": MAX_COMMENT,
-                        "pattern": SOME_TEXT},
-        },
-    },
     "FeedbackStored": {
         "type": "object",
         "required": ["stored"],
         "additionalProperties": False,
         "properties": {"stored": {"const": True}},
-    },
-    "SearchClick": {
-        "type": "object",
-        "required": ["query"],
-        "additionalProperties": False,
-        "properties": {
-            "query": {"type": "string", "minLength": 1, "maxLength": MAX_STORED_CHARS,
-                      "pattern": SOME_TEXT,
-                      "description": "The query whose result was opened, as /api/search echoed "
-                                     "it."},
-            "url": {"type": "string", "maxLength": MAX_URL_CHARS, "pattern": "^/(?!/)",
-                    "description": "The opened section's site path, e.g. /refunds/#refund-times."},
-        },
     },
     "ClickCounted": {
         "type": "object",
@@ -380,6 +262,18 @@ INSIGHT_PATHS: dict[str, Any] = {
         },
     }},
 }
+
+
+# The request bodies: generated from their one definition in lookup.schema.
+BODIES = (schema.LookupRequest, schema.WebhookEvent, feedback_bodies.FeedbackVote,
+          feedback_bodies.FeedbackComment, feedback_bodies.SearchClick)
+
+
+def body_schemas() -> dict[str, Any]:
+    """The request bodies' schemas and the parts they refer to, named by their models."""
+    _, document = models_json_schema([(model, "validation") for model in BODIES],
+                                     ref_template="#/components/schemas/{model}")
+    return document["$defs"]
 
 
 def openapi_document() -> dict[str, Any]:
@@ -467,5 +361,5 @@ def openapi_document() -> dict[str, Any]:
                                           "type": "object"}}}}},
             }},
         },
-        "components": {"schemas": {**SCHEMAS, **INSIGHT_SCHEMAS}},
+        "components": {"schemas": {**SCHEMAS, **INSIGHT_SCHEMAS, **body_schemas()}},
     }

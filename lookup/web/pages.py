@@ -20,9 +20,8 @@ from flask import request
 from werkzeug.exceptions import HTTPException
 
 from lookup import messages
-from lookup.orders import MAX_EMAIL
-from lookup.orders import MAX_ORDER_NUMBER
 from lookup.orders import normalize_order_number
+from lookup.schema import FORM_MAXLENGTH
 from lookup.web import limits
 from lookup.web.cors import allowed
 from lookup.web.cors import cross_site_form
@@ -111,6 +110,7 @@ def render(state: str, status: int, **context: Any) -> Response:
         look=site_look(),
         back=back_link(),
         action=request.path,
+        maxlength=FORM_MAXLENGTH,
         safe_url=safe_url,
         wait_words=lambda seconds: wait_words(lang, seconds),
         **context,
@@ -125,7 +125,8 @@ def form_problem(order_number: str, email: str, lang: str = messages.DEFAULT_LAN
     """What is wrong with the posted fields, in words for the buyer; None when they can be used."""
     if not normalize_order_number(order_number) or not email:
         return messages.text(lang, "form.both_fields")
-    if len(order_number) > MAX_ORDER_NUMBER + 16 or len(email) > MAX_EMAIL:
+    if (len(order_number) > FORM_MAXLENGTH["order_number"]
+            or len(email) > FORM_MAXLENGTH["email"]):
         return messages.text(lang, "form.too_long")
     if "\x00" in order_number + email:
         return messages.text(lang, "form.bad_characters")

@@ -19,11 +19,12 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import Unauthorized
 from werkzeug.exceptions import UnsupportedMediaType
 
-from lookup.orders import OrderError
 from lookup.orders import parse_time
-from lookup.orders import validate_order
+from lookup.schema import WebhookEvent
 from lookup.store import unstorable_field
 from lookup.web.db import get_store
+from lookup.web.inputs import checked
+from lookup.web.inputs import storable
 
 bp = Blueprint("webhook", __name__, url_prefix="/api/webhooks")
 log = logging.getLogger(__name__)
@@ -92,22 +93,12 @@ def orders() -> Response:
         raise BadRequest("body: must be valid JSON.") from None
     if not isinstance(body, dict):
         raise BadRequest("body: must be a JSON object.")
-    event_id = body.get("event_id")
-    if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > 200:
-        raise BadRequest("event_id: required, a string of up to 200 characters.")
-    if unstorable_field(event_id):
-        raise BadRequest("event_id: must not contain NUL or unpaired surrogate characters.")
-    try:
-        occurred_at = parse_time(body["occurred_at"])
-    except (KeyError, TypeError, ValueError):
-        raise BadRequest("occurred_at: required, an ISO 8601 date-time with a UTC offset."
-                         ) from None
-    try:
-        document = validate_order(body.get("order"))
-    except OrderError as exc:
-        field = "order" if exc.field == "order" else f"order.{exc.field}"
-        raise BadRequest(f"{field}: {exc.message}") from None
-    # Unknown fields are kept as sent: a text no database can hold is refused, not crashed on.
+    event = checked(WebhookEvent, body)
+    event_id = storable("event_id", event.event_id)
+    occurred_at = parse_time(event.occurred_at)
+    # The document as sent, not as the model read it: unknown fields are kept, and a text in
+    # them that no database can hold is refused, not crashed on.
+    document = dict(body["order"])
     bad = unstorable_field(document)
     if bad:
         raise BadRequest(f"order.{bad}: must not contain NUL or unpaired surrogate characters.")

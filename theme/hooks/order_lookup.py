@@ -7,6 +7,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from lookup import messages
+from lookup.schema import FORM_MAXLENGTH
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -54,6 +55,7 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files, *
         nonlocal count
         count += 1
         # Ids must stay unique when a page carries the widget more than once.
-        return template.render(action=action, uid=f"hc-lookup-{count}", lang=lang, words=words)
+        return template.render(action=action, uid=f"hc-lookup-{count}", lang=lang, words=words,
+                               maxlength=FORM_MAXLENGTH)
 
     return MARKER_HTML.sub(render, html)
