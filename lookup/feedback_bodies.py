@@ -24,7 +24,7 @@ _SEGMENT = r"[^\s?#\\/\x00-\x1f\x7f]+"
 PAGE_PATTERN = pattern(rf"^/(?:{_SEGMENT}/)*(?:{_SEGMENT}\.html)?$",
                        "must be a site path such as /returns/policy/")
 # A path of this site, never another host's (`//host`).
-SITE_PATH = pattern(r"^/(?![/\\])\S*$", "must be a path of this site, such as /refunds/")
+SITE_PATH = pattern(r"^/(?:[^/\\\s]\S*)?$", "must be a path of this site, such as /refunds/")
 # Text as buyers may send it: no control characters but tab and line breaks; SOME_TEXT also needs
 # one character that is not blank.
 _NO_CONTROL = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]"
