@@ -225,6 +225,8 @@ class LookupAttempt:
     def check(self) -> None:
         """Refuse (429) a client past its allowance, or one that keeps missing on a target under
         attack, from what this process knows: no round trip to the storage."""
+        if self.off:
+            return
         refusals = _counts().refusals
         for key in (self.client, *map(self.pair, self.targets.values())):
             wait = refusals.wait(key)
