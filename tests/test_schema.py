@@ -120,13 +120,13 @@ def test_a_webhook_refusal_names_the_path_inside_the_order(app):
 # -- the lookup body ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("extra", [{}, {"lang": "en"}, {"lang": "ko"}, {"lang": None},
-                                   {"colour": "blue"}])
+                                   {"lang": "KO"}, {"lang": "ko-KR"}, {"colour": "blue"}])
 def test_the_lookup_takes_a_language_and_ignores_unknown_fields(client, extra):
     body = {"order_number": "NOPE-1", "email": "a@example.com", **extra}
     assert client.post(LOOKUP, json=body).status_code == 404
 
 
-@pytest.mark.parametrize("lang", ["fr", "", "KO", 1])
+@pytest.mark.parametrize("lang", ["fr", "", "kor", 1, ["ko"]])
 def test_an_unknown_language_is_refused_by_name(client, lang):
     response = client.post(LOOKUP, json={"order_number": "N-1", "email": "a@example.com",
                                          "lang": lang})

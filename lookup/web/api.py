@@ -61,10 +61,11 @@ def lookup() -> Response:
         return response
 
     raw = json_body(int(current_app.config["LOOKUP_MAX_BYTES"]))
-    # The language first, so that every refusal below already speaks it; a region such as
-    # ko-KR is accepted, any other value refused by name.
+    # The language first, so that every refusal below already speaks it. Language tags are
+    # read as BCP 47 reads them (any case, a region such as ko-KR); null is no choice; any other
+    # value is refused by name.
     lang = request_lang(raw.get("lang"))
-    if "lang" in raw and messages.pick_lang(raw["lang"]) is None:
+    if raw.get("lang") is not None and messages.pick_lang(raw["lang"]) is None:
         raise BadRequest(f"lang: one of {', '.join(messages.LANGS)}.")
     body = checked(LookupRequest, {name: value for name, value in raw.items() if name != "lang"})
     order_number = storable("order_number", body.order_number)
