@@ -32,8 +32,8 @@ REACHED_MRR_AT_10 = 0.74
 # "no loss" within one question of 64.
 ARTICLES_MIN_SUCCESS_AT_3 = 0.96
 ARTICLES_MIN_MRR_AT_10 = 0.92
-QUESTION_WORDS = set("a an the i my is do does did to of it can what how why when where who if and "
-                     "or be in on for me".split())
+QUESTION_WORDS = set("a an the i my is do does did have to of it can what how why when where who "
+                     "if and or be in on for me".split())
 
 
 def load_cases(path: Path, part: str | None = None) -> list[dict]:
@@ -108,7 +108,10 @@ def test_buyers_set_is_big_and_never_copies_a_heading():
             said = words(heading)
             content = [word for word in said if word not in QUESTION_WORDS]
             assert len(content) < 2 or not set(content) <= set(asked), (case["q"], heading)
-            runs = {" ".join(said[i:i + 4]) for i in range(len(said) - 3)}
+            # A run of four words copies a heading when it carries two of its content words:
+            # "do i have to pay" asks like "Do I have to pay customs duty…?" but copies nothing.
+            runs = {" ".join(said[i:i + 4]) for i in range(len(said) - 3)
+                    if len(set(said[i:i + 4]) - QUESTION_WORDS) >= 2}
             assert not any(run in " ".join(asked) for run in runs), (case["q"], heading)
 
 
