@@ -179,6 +179,18 @@ SCHEMAS: dict[str, Any] = {
                                "score": {"type": "number"}},
             }},
             "suggestion": {"type": "string"},
+            "lookup": {
+                "type": "object",
+                "description": "When the order lookup answers the question for the buyer's own "
+                               "order: its page, to show before the results.",
+                "required": ["url", "title", "snippet", "step"],
+                "properties": {"url": {"type": "string"},
+                               "title": {"type": "string"},
+                               "snippet": {"type": "string"},
+                               "step": {"type": "string",
+                                        "description": "The next step that answers it, e.g. "
+                                                       "track or return."}},
+            },
         },
     },
     "Health": {
