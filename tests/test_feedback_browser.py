@@ -108,7 +108,9 @@ def test_vote_search_and_see_both_in_the_report(app, service, page):
     first.wait_for()
     with page.expect_request(lambda r: r.url.endswith("/api/search/click")) as clicked:
         first.press("Enter")
-    assert json.loads(clicked.value.post_data) == {"query": "refund"}
+    beacon = json.loads(clicked.value.post_data)
+    assert beacon["query"] == "refund"
+    assert beacon["url"].startswith("/") and "#" in beacon["url"], "the opened section's path"
     page.wait_for_load_state()
 
     # The operator signs in with the token and sees the votes and the search gap.
