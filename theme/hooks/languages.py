@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from mkdocs.structure.pages import Page
 
 # The plugin's logger and the one message of it that theme/main.html makes moot.
-I18N_LOGGER = "mkdocs.plugins.mkdocs_static_i18n.reconfigure"
+# The plugin's logger under MkDocs' and under ProperDocs' plugin loggers.
+I18N_LOGGERS = ("mkdocs.plugins.mkdocs_static_i18n.reconfigure",
+                "properdocs.plugins.mkdocs_static_i18n.reconfigure")
 INSTANT_WARNING = "language switcher contextual link is not compatible"
 
 # Material's head links, as its base.html prints them from extra.alternate.
@@ -48,12 +50,18 @@ class DropInstantNavigationWarning(logging.Filter):
         return INSTANT_WARNING not in record.getMessage()
 
 
+def install_filter() -> None:
+    """Install the filter (once per process) on the plugin's logger."""
+    for name in I18N_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, DropInstantNavigationWarning) for f in logger.filters):
+            logger.addFilter(DropInstantNavigationWarning())
+
+
 @event_priority(100)
 def on_config(config: MkDocsConfig, **kwargs) -> MkDocsConfig:
-    """Install the filter (once per process) before the plugin configures each build."""
-    logger = logging.getLogger(I18N_LOGGER)
-    if not any(isinstance(f, DropInstantNavigationWarning) for f in logger.filters):
-        logger.addFilter(DropInstantNavigationWarning())
+    """Install the filter before the plugin configures each build."""
+    install_filter()
     return config
 
 
