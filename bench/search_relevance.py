@@ -137,7 +137,6 @@ def run(site_dir: Path | None, material: bool = True, verbose: bool = False) -> 
     Returns {set: {part: {engine: {"success@3", "mrr@10", "questions", "ranks"}}}}.
     """
     from lookup.web.cli import build_site
-
     from search import build_index
     from search import open_index
 
