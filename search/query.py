@@ -57,8 +57,10 @@ from search.impacts import merge
 from search.impacts import question_key
 from search.impacts import segment_id
 from search.impacts import signature
+from search.korean import has_hangul
 from search.language import Intent
 from search.language import Language
+from search.language import language_dir
 from search.language import load_language
 from search.misses import normalize
 from search.schema import STOP_WORDS
@@ -170,6 +172,21 @@ def parse_query(text: str) -> ParsedQuery:
     in_progress = bool(text) and bool(re.match(r"\w", text[-1]))
     return ParsedQuery(words=words, stems=[stem_word(w) for w in words], quoted=quoted,
                        in_progress=in_progress)
+
+
+def suggestion(q: str, units: list[Unit]) -> str:
+    """The query with its misspelt words corrected.
+
+    Korean is indexed as syllable pairs, not words: the pairs corrected are replaced where the
+    buyer typed them (반풍하고 -> 반품하고), so the suggestion reads as the buyer wrote it.
+    """
+    if has_hangul(q):
+        fixed = q.lower()
+        for unit in units:
+            if unit.correction and not unit.intent:
+                fixed = fixed.replace(unit.words[0], unit.correction, 1)
+        return " ".join(fixed.split())
+    return " ".join(unit.correction or " ".join(unit.words) for unit in units if not unit.intent)
 
 
 def units_stems(units: list[Unit]) -> Iterator[list[str]]:
@@ -324,9 +341,7 @@ class SearchIndex:
             # so, when the correction is what found the answers.
             if any(unit.correction for unit in units) and self._corrections_help(table, units,
                                                                                  ranked):
-                answer["suggestion"] = " ".join(
-                    unit.correction or " ".join(unit.words) for unit in units if not unit.intent
-                )
+                answer["suggestion"] = suggestion(q, units)
         lookup = next((unit.intent.lookup for unit in units if unit.intent and unit.intent.lookup),
                       None)
         if lookup and self._language.lookup:
@@ -442,7 +457,8 @@ class SearchIndex:
                 unit.alternatives.setdefault((stem,), PREFIX_WEIGHT)
             if completions:
                 return
-        if len(word) < 3 or len(word) > 24 or not word.isalpha():
+        # A Korean term is a pair of syllables: two letters say as much as an English word's five.
+        if len(word) < (2 if has_hangul(word) else 3) or len(word) > 24 or not word.isalpha():
             return
         if self._language.is_common(word):
             # A real word the articles happen not to use ("stuff", "shoes"): not a typo.
@@ -644,9 +660,11 @@ def open_index(index_dir: Path, synonyms_file: Path | None = None,
     """Open the index built by build_index; raise IndexUnavailable when it is missing or broken.
 
     clicks_file: where buyers' clicks on results are counted (search.clicks), to learn from;
-    language: the query side's words (default: English, from search/lang/en/).
+    language: the query side's words (default: English, from search/lang/en/); its index is
+    the one language_dir names in index_dir.
     """
-    index_dir = Path(index_dir)
+    language = language or load_language()
+    index_dir = language_dir(Path(index_dir), language.code)
     if not index_dir.is_dir():
         raise IndexUnavailable(f"no search index in {index_dir}")
     reason = ""
@@ -664,11 +682,10 @@ def open_index(index_dir: Path, synonyms_file: Path | None = None,
             gc.collect()
     if reason:
         raise IndexUnavailable(reason)
-    language = language or load_language()
     opened = SearchIndex(ix, Synonyms.load(synonyms_file, language.code), index_dir,
                          cache_size=cache_size, clicks_file=clicks_file, language=language)
     # The language's word list is large: load it now, not during the first buyer's query.
-    opened._language.is_common("order")
+    opened._language.is_common("a")
     try:
         # Load the score table now: a missing one is reported at once, not at the first query.
         with opened._searcher() as searcher:
