@@ -231,3 +231,20 @@ def test_api_refuses_an_unknown_language(korean_client, lang: str):
     response = korean_client.get("/api/search", query_string={"q": "반품", "lang": lang})
     assert response.status_code == 400
     assert "lang" in response.get_json()["error"]["detail"]
+
+
+# Operator side ---------------------------------------------------------------------------------
+
+def test_report_tables_align_korean_by_display_width():
+    from lookup.report import display_width
+    from lookup.report import table
+
+    assert display_width("반품 기간") == 9
+    assert display_width("refund") == 6
+    assert display_width("e\u0301") == 1
+    lines = table(["query", "searches"], [["반품 기간", 12], ["refund", 3], ["환불", 100]])
+    lines = lines.splitlines()
+    # Every row's count ends in the same terminal column.
+    ends = {display_width(line) for line in lines if not line.strip().startswith("-")}
+    assert len(ends) == 1, lines
+    assert lines[2].startswith("  반품 기간  ")
