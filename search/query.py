@@ -58,6 +58,7 @@ from search.impacts import question_key
 from search.impacts import segment_id
 from search.impacts import signature
 from search.korean import has_hangul
+from search.korean import split_word
 from search.language import Intent
 from search.language import Language
 from search.language import language_dir
@@ -157,6 +158,9 @@ class ParsedQuery:
     stems: list[str]
     quoted: list[list[str]]
     in_progress: bool
+    # The first term of each word: a Korean word's other syllable pairs are mostly its
+    # particles and endings, not worth correcting.
+    heads: frozenset[str] = frozenset()
 
     def content_stems(self) -> list[str]:
         """The stems of the words that are not stop or question words."""
@@ -170,8 +174,9 @@ def parse_query(text: str) -> ParsedQuery:
     quoted = [stems for part in re.findall(r'"([^"]+)"', text)
               if len(stems := [stem_word(w) for w in content_words(part)]) > 1]
     in_progress = bool(text) and bool(re.match(r"\w", text[-1]))
+    heads = frozenset(split_word(word)[0][0] for word in _WORD.findall(text.lower()))
     return ParsedQuery(words=words, stems=[stem_word(w) for w in words], quoted=quoted,
-                       in_progress=in_progress)
+                       in_progress=in_progress, heads=heads)
 
 
 def suggestion(q: str, units: list[Unit]) -> str:
@@ -442,7 +447,8 @@ class SearchIndex:
             unit = Unit(words=words, alternatives=alternatives)
             if length == 1 and not any(table.has(stem) for alt in alternatives for stem in alt):
                 last = i == len(stems) and parsed.in_progress
-                self._repair(table, unit, complete=last)
+                if words[0] in parsed.heads or not has_hangul(words[0]):
+                    self._repair(table, unit, complete=last)
             units.append(unit)
         for unit in units:
             unit.stems = {stem for alt in unit.alternatives for stem in alt}
@@ -621,7 +627,9 @@ def _snippet_tokens(text: str, terms: frozenset[str]) -> Iterator[Token]:
         token.stopped = len(word) < 2 or word in STOP_WORDS
         token.text = word if token.stopped else stem_word(word)
         token.startchar, token.endchar = match.span()
-        token.matched = token.text in terms
+        # A Korean word is marked when one of its syllable pairs was searched for.
+        token.matched = token.text in terms or (
+            has_hangul(word) and any(piece[0] in terms for piece in split_word(word)))
         yield token
 
 

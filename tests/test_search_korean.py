@@ -248,3 +248,41 @@ def test_report_tables_align_korean_by_display_width():
     ends = {display_width(line) for line in lines if not line.strip().startswith("-")}
     assert len(ends) == 1, lines
     assert lines[2].startswith("  반품 기간  ")
+
+
+# The help bar on a Korean page --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def korean_service(built_site: Path, korean_index: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The whole service (site + API) with the built index, on a free port."""
+    from werkzeug.serving import make_server
+
+    from tests.helpers import serving
+
+    tmp = tmp_path_factory.mktemp("korean-helpbar")
+    app = create_app({"TESTING": True, "SITE_DIR": str(built_site),
+                      "DATABASE_URL": f"sqlite:///{tmp / 'orders.sqlite'}",
+                      "SEARCH_INDEX_DIR": str(korean_index),
+                      "SEARCH_MISSES_FILE": str(tmp / "misses.sqlite3")})
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as url:
+        yield url
+
+
+@pytest.mark.browser
+def test_help_bar_on_a_korean_page_searches_korean_pages(browser, korean_service: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url)
+            if "/api/search?" in request.url else None)
+    try:
+        page.goto(korean_service + "/ko/")
+        page.locator("[data-md-component=search-query]").click()
+        page.locator("[data-md-component=search-query]").press_sequentially("반품 기간", delay=20)
+        panel = page.locator('[data-helpbar-results][data-query="반품 기간"]')
+        panel.wait_for()
+        first = panel.locator(".md-search-result__item a").first
+        assert first.get_attribute("href").endswith("/ko/returns/policy/#return-window")
+        assert any("lang=ko" in url for url in asked), asked
+    finally:
+        context.close()
