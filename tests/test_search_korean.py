@@ -23,9 +23,10 @@ DOCS_DIR = TESTS_DIR.parent / "docs"
 KOREAN_BUYERS = TESTS_DIR / "relevance-ko-buyers.toml"
 # Issue 16's target on the held-out part.
 MIN_SUCCESS_AT_3 = 0.90
-# What the held-out part reached with syllable pairs (see bench/results): never less.
-REACHED_SUCCESS_AT_3 = 0.0
-REACHED_MRR_AT_10 = 0.0
+# What the held-out part reached with syllable pairs (0.820 / 0.705, from 0.371 / 0.307 before:
+# bench/latest/relevance-ko-*.json): never less.
+REACHED_SUCCESS_AT_3 = 0.82
+REACHED_MRR_AT_10 = 0.70
 RETURN_WINDOW = "/ko/returns/policy/#return-window"
 _WORD = re.compile(r"\w+")
 
@@ -209,6 +210,13 @@ def test_held_out_keeps_what_was_reached(korean_search):
     success, mrr, misses = measure(korean_search, load_cases("held-out"))
     assert success >= REACHED_SUCCESS_AT_3, (success, misses)
     assert mrr >= REACHED_MRR_AT_10, (mrr, misses)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 16's target is not reached yet on the held-out part "
+                   "(0.82 measured); strict, so reaching it fails this mark")
+def test_held_out_at_the_target(korean_search):
+    success, _, misses = measure(korean_search, load_cases("held-out"))
+    assert success >= MIN_SUCCESS_AT_3, (success, misses)
 
 
 def test_api_searches_korean_pages_with_lang(korean_client):
