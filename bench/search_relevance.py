@@ -8,6 +8,13 @@ see it), and read fairly: its page results count when the answer is on that page
 success@3 and MRR@10 per set and part, and writes every question's rank as JSON with --out.
 
     .venv/bin/python bench/search_relevance.py [--site DIR] [--out FILE] [--no-material] [--verbose]
+
+Korean: tests/relevance-ko-buyers.toml, asked of the Korean index with the analysis
+HELPCENTER_KOREAN_ANALYZER picks ("bigram", the default, or "kiwi"), with the analysis's load
+time and memory; --korean-index en asks the same questions of the English index (what the help
+bar did before Korean had an index of its own):
+
+    HELPCENTER_KOREAN_ANALYZER=kiwi .venv/bin/python bench/search_relevance.py --korean [--out FILE]
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ RELEVANCE_SETS = {
     "articles' words": PROJECT_DIR / "tests" / "relevance.toml",
     "buyers' words": PROJECT_DIR / "tests" / "relevance-buyers.toml",
 }
+KOREAN_SET = PROJECT_DIR / "tests" / "relevance-ko-buyers.toml"
 PARTS = ("dev", "held-out")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -172,6 +180,67 @@ def run(site_dir: Path | None, material: bool = True, verbose: bool = False) -> 
     return results
 
 
+def korean_run(site_dir: Path | None, index_language: str = "ko",
+               verbose: bool = False) -> dict[str, Any]:
+    """The Korean set asked of one index, with what loading the Korean analysis costs.
+
+    Returns {"analyzer", "index", "load_seconds", "load_mb", part: {"success@3", ...}}.
+    """
+    import os
+    import resource
+
+    started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # The first Korean word loads the analysis (Kiwi's model), as a service's first query does.
+    try:
+        from search.korean import split_word
+    except ImportError:
+        # The search before Korean had an analysis of its own (run with that checkout's search/
+        # first on PYTHONPATH, and --korean-index en): nothing to load.
+        split_word = str.split
+    split_word("반품했는데")
+    load_seconds = time.perf_counter() - started
+    load_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+
+    from lookup.web.cli import build_site
+    from search import build_index
+    from search import open_index
+    from search.language import load_language
+
+    cases = load_cases(KOREAN_SET)
+    results: dict[str, Any] = {
+        "analyzer": os.environ.get("HELPCENTER_KOREAN_ANALYZER", "bigram"),
+        "index": index_language, "load_seconds": round(load_seconds, 2),
+        "load_mb": round(load_mb)}
+    with tempfile.TemporaryDirectory() as tmp:
+        site = site_dir or Path(tmp) / "site"
+        if site_dir is None:
+            build_site(site)
+        build_index(site, Path(tmp) / "index")
+        opened = open_index(Path(tmp) / "index", language=load_language(index_language))
+        try:
+            for part in PARTS:
+                selected = [case for case in cases if case["part"] == part]
+                results[part] = evaluate(
+                    "ours", lambda q: [r["url"] for r in opened.search(q, 10)["results"]],
+                    selected, verbose)
+        finally:
+            opened.close()
+    return results
+
+
+def korean_table(results: dict[str, Any]) -> str:
+    """The Korean figures as plain text, one row per part."""
+    lines = [f"Korean buyers' words, analysis {results['analyzer']}, {results['index']} index "
+             f"(analysis loads in {results['load_seconds']} s, +{results['load_mb']} MB)",
+             f"{'part':<10}{'n':>5}{'success@3':>11}{'MRR@10':>9}"]
+    for part in PARTS:
+        got = results[part]
+        lines.append(f"{part:<10}{got['questions']:>5}{got['success@3']:>11.3f}"
+                     f"{got['mrr@10']:>9.3f}")
+    return "\n".join(lines)
+
+
 def table(results: dict[str, Any]) -> str:
     """The figures as plain text, one row per set, part and engine."""
     lines = [f"{'set':<18}{'part':<10}{'search':<10}{'n':>5}{'success@3':>11}{'MRR@10':>9}"]
@@ -191,9 +260,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="write every question's rank here (JSON)")
     parser.add_argument("--no-material", action="store_true", help="measure our search only")
     parser.add_argument("--verbose", action="store_true", help="show every question not ranked 1st")
+    parser.add_argument("--korean", action="store_true", help="measure the Korean set only")
+    parser.add_argument("--korean-index", default="ko", choices=["ko", "en"],
+                        help="the index the Korean questions are asked of")
     args = parser.parse_args()
-    results = run(args.site, material=not args.no_material, verbose=args.verbose)
-    print(table(results))
+    if args.korean:
+        results = korean_run(args.site, args.korean_index, verbose=args.verbose)
+        print(korean_table(results))
+    else:
+        results = run(args.site, material=not args.no_material, verbose=args.verbose)
+        print(table(results))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from datetime import timedelta
@@ -92,18 +93,30 @@ def build_report(insights: InsightsStore, since: date, until: date,
     }
 
 
+def display_width(text: str) -> int:
+    """The columns text takes in a terminal: two for a wide character (Hangul, CJK), none for a
+    combining mark, one for the rest."""
+    return sum(0 if unicodedata.combining(char) else
+               2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """text padded with spaces to width columns (on the left when right-aligned)."""
+    fill = " " * max(0, width - display_width(text))
+    return fill + text if right else text + fill
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A plain-text table: left-aligned text, right-aligned numbers."""
+    """A plain-text table: left-aligned text, right-aligned numbers, Korean aligned too."""
     if not rows:
         return "  (none)"
     cells = [[str(h) for h in headers]] + [["-" if v is None else str(v) for v in r] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    widths = [max(display_width(row[i]) for row in cells) for i in range(len(headers))]
     numeric = [all(isinstance(r[i], int | float) or r[i] is None for r in rows)
                for i in range(len(headers))]
     lines = []
     for row in cells:
-        parts = [cell.rjust(w) if num else cell.ljust(w)
-                 for cell, w, num in zip(row, widths, numeric, strict=True)]
+        parts = [pad(cell, w, right=num) for cell, w, num in zip(row, widths, numeric, strict=True)]
         lines.append("  " + "  ".join(parts).rstrip())
     lines.insert(1, "  " + "  ".join("-" * w for w in widths))
     return "\n".join(lines)

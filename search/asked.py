@@ -20,6 +20,9 @@ from pathlib import Path
 
 import yaml
 
+from search.language import DEFAULT_LANGUAGE
+from search.language import LANGUAGES
+
 log = logging.getLogger(__name__)
 
 FRONT_MATTER_KEY = "also_asked"
@@ -50,13 +53,20 @@ def front_matter(text: str) -> dict:
 
 
 def page_path(docs_dir: Path, path: Path) -> str:
-    """The path the site serves a Markdown file at: `returns/policy.md` -> `/returns/policy/`."""
-    relative = path.relative_to(docs_dir).with_suffix("").as_posix()
+    """The path the site serves a Markdown file at: `returns/policy.md` -> `/returns/policy/`,
+    and a translation beside it (suffix structure) under its language: `returns/policy.ko.md`
+    -> `/ko/returns/policy/`."""
+    relative = path.relative_to(docs_dir).with_suffix("")
+    prefix = ""
+    code = relative.suffix.lstrip(".")
+    if code in LANGUAGES and code != DEFAULT_LANGUAGE:
+        relative, prefix = relative.with_suffix(""), f"/{code}"
+    relative = relative.as_posix()
     if relative == "index":
-        return "/"
+        return f"{prefix}/"
     if relative.endswith("/index"):
         relative = relative[: -len("/index")]
-    return f"/{relative}/"
+    return f"{prefix}/{relative}/"
 
 
 def questions_of(meta: Mapping, source: str) -> dict[str, list[str]]:

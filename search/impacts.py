@@ -34,6 +34,8 @@ from whoosh.reading import IndexReader
 from whoosh.util.numeric import byte_to_length
 from whoosh.util.numeric import length_to_byte
 
+from search.korean import HangulFilter
+from search.korean import split_words
 from search.schema import FIELD_BOOSTS
 from search.schema import STOP_WORDS
 from search.schema import TOKEN_PATTERN
@@ -118,7 +120,7 @@ def analyse(text: str) -> tuple[list[str], int]:
 
     Same result as RegexTokenizer | LowercaseFilter | StopFilter(minsize=2) (a test checks it).
     """
-    words = _TOKEN.findall(text)
+    words = split_words(_TOKEN.findall(text))
     kept = [word for word in map(str.lower, words) if len(word) >= 2 and word not in STOP_WORDS]
     if not kept or len(kept) == len(words):
         return kept, 0
@@ -136,8 +138,8 @@ class ImpactBuilder:
         """groups: more sets of weighted alternatives searched as one (the intents' terms)."""
         self._synonyms = synonyms
         self._groups = list(groups)
-        self._words = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter(
-            stoplist=STOP_WORDS, minsize=2)
+        self._words = (RegexTokenizer(TOKEN_PATTERN) | HangulFilter() | LowercaseFilter()
+                       | StopFilter(stoplist=STOP_WORDS, minsize=2))
         self._fields = tuple(FIELD_BOOSTS)
         self._phrases: dict[str, list[Form]] = {}
         for form in synonyms.forms():

@@ -20,7 +20,11 @@ from search.asked import read_also_asked
 from search.asked import unknown_sections
 from search.impacts import ImpactBuilder
 from search.impacts import segment_id as impacts_segment_id
+from search.language import DEFAULT_LANGUAGE
+from search.language import LANGUAGES
+from search.language import language_dir
 from search.language import load_language
+from search.language import url_language
 from search.schema import make_schema
 from search.segment import SegmentBuilder
 from search.synonyms import Synonyms
@@ -41,9 +45,11 @@ VOID_TAGS = frozenset(
 )
 BREADCRUMB_SEPARATOR = " › "
 LINK_LIST_WEIGHT = 0.5
-# Files of the built site that are not articles.
-SKIPPED_PAGES = frozenset({"404.html"})
+# Files of the built site that are not articles (each language has its own "not found" page).
+SKIPPED_PAGES = frozenset({"404.html", *(f"{code}/404.html" for code in LANGUAGES)})
 SKIPPED_DIRS = frozenset({"assets", "search"})
+# Each language's home page: it routes buyers to the articles rather than answering them.
+HOME_PAGES = frozenset("/" if code == DEFAULT_LANGUAGE else f"/{code}/" for code in LANGUAGES)
 
 
 @dataclass
@@ -278,7 +284,8 @@ def iter_documents(site_dir: Path, also_asked: AlsoAsked | None = None) -> Itera
             url = page.url + (f"#{section.anchor}" if section.anchor else "")
             # Lists of links (the home page's topic cards) point at answers rather than give them.
             # and the home page only routes buyers to the articles that answer them.
-            weight = LINK_LIST_WEIGHT if section.link_density() > 0.5 or page.url == "/" else 1.0
+            home = page.url in HOME_PAGES
+            weight = LINK_LIST_WEIGHT if section.link_density() > 0.5 or home else 1.0
             seen.add(url)
             yield {"url": url, "title": page.title, "heading": heading,
                    "anchor": section.anchor.replace("-", " ").replace("_", " "),
@@ -296,36 +303,66 @@ def write_index(documents: Iterator[dict[str, str]], index_dir: Path,
                 synonyms: Synonyms | None = None) -> int:
     """Write the documents into a fresh index in index_dir (which must be empty); return the count.
 
-    Next to Whoosh's files goes the table of precomputed scores the queries add up (see impacts).
+    Each language's sections go to an index of their own (see language_dir): a Korean page
+    is searched with Korean pages only. synonyms: the English index's (default: the package's).
     """
-    ix = index.create_in(str(index_dir), make_schema())
-    # The intents' terms are searched as one group each: add them up now, as the synonyms'.
-    groups = [intent.alternatives() for intent in load_language().intents]
-    impacts = ImpactBuilder(synonyms or Synonyms.load(), groups)
-    # One writer, one segment, one commit: a single segment keeps fuzzy and prefix lookups fast.
-    segment = SegmentBuilder(ix.writer(limitmb=256, procs=1, multisegment=False))
-    urls: list[str] = []
+    writers: dict[str, _LanguageWriter] = {}
     try:
+        for code in LANGUAGES:
+            folder = language_dir(index_dir, code)
+            folder.mkdir(exist_ok=True)
+            writers[code] = _LanguageWriter(folder, code,
+                                            synonyms if code == DEFAULT_LANGUAGE else None)
         for document in documents:
-            # Each field is analysed once, for the scores and for Whoosh's postings alike.
-            segment.add(document, impacts.add(document))
-            urls.append(document["url"])
+            writers[url_language(document["url"])].add(document)
     except BaseException:
-        segment.cancel()
+        for writer in writers.values():
+            writer.cancel()
         raise
-    segment.commit()
-    try:
-        with ix.reader() as reader:
-            segment_id = impacts_segment_id(reader)
-            # The table is indexed by docnum: Whoosh must have numbered the sections as added.
-            if urls and (reader.doc_count_all() != len(urls)
-                         or reader.stored_fields(0)["url"] != urls[0]
-                         or reader.stored_fields(len(urls) - 1)["url"] != urls[-1]):
-                raise RuntimeError("Whoosh numbered the sections differently from the order added")
-        impacts.save(index_dir, segment_id)
-    finally:
-        ix.close()
-    return len(urls)
+    return sum(writer.commit() for writer in writers.values())
+
+
+class _LanguageWriter:
+    """One language's index being written: Whoosh's segment and the table of scores beside it."""
+
+    def __init__(self, index_dir: Path, code: str, synonyms: Synonyms | None) -> None:
+        self.index_dir = index_dir
+        self.ix = index.create_in(str(index_dir), make_schema())
+        # The intents' terms are searched as one group each: add them up now, as the synonyms'.
+        groups = [intent.alternatives() for intent in load_language(code).intents]
+        self.impacts = ImpactBuilder(synonyms or Synonyms.load(language=code), groups)
+        # One writer, one segment, one commit: a single segment keeps fuzzy and prefix lookups
+        # fast.
+        self.segment = SegmentBuilder(self.ix.writer(limitmb=256, procs=1, multisegment=False))
+        self.urls: list[str] = []
+
+    def add(self, document: dict[str, str]) -> None:
+        """Take in the next section: each field is analysed once, for scores and postings alike."""
+        self.segment.add(document, self.impacts.add(document))
+        self.urls.append(document["url"])
+
+    def cancel(self) -> None:
+        """Give up the segment being written."""
+        self.segment.cancel()
+        self.ix.close()
+
+    def commit(self) -> int:
+        """Write the segment and the scores; return how many sections were written."""
+        urls = self.urls
+        self.segment.commit()
+        try:
+            with self.ix.reader() as reader:
+                segment_id = impacts_segment_id(reader)
+                # The table is indexed by docnum: Whoosh must have numbered the sections as added.
+                if urls and (reader.doc_count_all() != len(urls)
+                             or reader.stored_fields(0)["url"] != urls[0]
+                             or reader.stored_fields(len(urls) - 1)["url"] != urls[-1]):
+                    raise RuntimeError(
+                        "Whoosh numbered the sections differently from the order added")
+            self.impacts.save(self.index_dir, segment_id)
+        finally:
+            self.ix.close()
+        return len(urls)
 
 
 def swap_in(built: Path, index_dir: Path) -> None:

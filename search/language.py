@@ -16,16 +16,51 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
+from search.korean import has_hangul
+from search.korean import split_words
 from search.schema import STOP_WORDS
 from search.schema import TOKEN_PATTERN
 from search.schema import stem_word
 
 DEFAULT_LANGUAGE = "en"
+# Every language of the site: the default at the site's root, each other one under /<code>/.
+LANGUAGES = ("en", "ko")
 # How common (Zipf scale: 3 is once per million words) a word must be in the language for the
 # typo corrector to leave it alone: "stuff" and "shoes" are words, not typos of "staff" or "shows".
 COMMON_ZIPF = 3.0
+# The languages whose word list (wordfreq's) the corrector consults: wordfreq needs MeCab to
+# read Korean, and Korean is indexed as syllable pairs, which are not words anyway.
+WORD_LISTS = frozenset({"en"})
 _WORD = re.compile(TOKEN_PATTERN)
+
+
+def url_language(url: str) -> str:
+    """The language of a page of the site, from its path: `/ko/returns/` -> "ko"."""
+    first = url.lstrip("/").split("/", 1)[0]
+    return first if first in LANGUAGES and first != DEFAULT_LANGUAGE else DEFAULT_LANGUAGE
+
+
+def language_dir(index_dir: Path, code: str) -> Path:
+    """Where a language's index lives: the default's in index_dir, another's in index_dir/<code>.
+
+    One folder holds them all, so one swap replaces every language's index at once.
+    """
+    return Path(index_dir) if code == DEFAULT_LANGUAGE else Path(index_dir) / code
+
+
+def query_language(query: str, asked: str | None = None) -> str:
+    """The language to search in: the one asked for, else Korean for a query in Hangul.
+
+    :raise ValueError: for a language the site does not have.
+    """
+    if asked:
+        code = asked.strip().lower().replace("_", "-").split("-", 1)[0]
+        if code not in LANGUAGES:
+            raise ValueError(f"unknown language {asked[:16]!r}: use one of {', '.join(LANGUAGES)}")
+        return code
+    return "ko" if has_hangul(query) else DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -42,7 +77,7 @@ class Intent:
 
     def alternatives(self) -> dict[tuple[str, ...], float]:
         """The stems searched for the intent, each counting the same."""
-        words = _WORD.findall(" ".join(self.search).lower())
+        words = split_words(_WORD.findall(" ".join(self.search).lower()))
         return {(stem_word(word),): 1.0 for word in words
                 if len(word) >= 2 and word not in STOP_WORDS}
 
@@ -78,7 +113,7 @@ class Language:
 
     def is_common(self, word: str) -> bool:
         """True for a correctly spelt, common word of the language (never "corrected")."""
-        return _zipf(word, self.code) >= COMMON_ZIPF
+        return self.code in WORD_LISTS and _zipf(word, self.code) >= COMMON_ZIPF
 
 
 @functools.lru_cache(maxsize=65536)
@@ -91,7 +126,7 @@ def _zipf(word: str, code: str) -> float:
 
 def _stems(text: str) -> tuple[str, ...]:
     """The stems of every word of text, stop words included (they carry intent: "where")."""
-    return tuple(stem_word(word) for word in _WORD.findall(text.lower()))
+    return tuple(stem_word(word) for word in split_words(_WORD.findall(text.lower())))
 
 
 def _read(code: str, name: str) -> str:

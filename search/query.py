@@ -58,8 +58,11 @@ from search.impacts import merge
 from search.impacts import question_key
 from search.impacts import segment_id
 from search.impacts import signature
+from search.korean import has_hangul
+from search.korean import split_word
 from search.language import Intent
 from search.language import Language
+from search.language import language_dir
 from search.language import load_language
 from search.schema import STOP_WORDS
 from search.schema import TOKEN_PATTERN
@@ -157,6 +160,9 @@ class ParsedQuery:
     stems: list[str]
     quoted: list[list[str]]
     in_progress: bool
+    # The first term of each word: a Korean word's other syllable pairs are mostly its
+    # particles and endings, not worth correcting.
+    heads: frozenset[str] = frozenset()
 
     def content_stems(self) -> list[str]:
         """The stems of the words that are not stop or question words."""
@@ -170,8 +176,24 @@ def parse_query(text: str) -> ParsedQuery:
     quoted = [stems for part in re.findall(r'"([^"]+)"', text)
               if len(stems := [stem_word(w) for w in content_words(part)]) > 1]
     in_progress = bool(text) and bool(re.match(r"\w", text[-1]))
+    heads = frozenset(split_word(word)[0][0] for word in _WORD.findall(text.lower()))
     return ParsedQuery(words=words, stems=[stem_word(w) for w in words], quoted=quoted,
-                       in_progress=in_progress)
+                       in_progress=in_progress, heads=heads)
+
+
+def suggestion(q: str, units: list[Unit]) -> str:
+    """The query with its misspelt words corrected.
+
+    Korean is indexed as syllable pairs, not words: the pairs corrected are replaced where the
+    buyer typed them (반풍하고 -> 반품하고), so the suggestion reads as the buyer wrote it.
+    """
+    if has_hangul(q):
+        fixed = q.lower()
+        for unit in units:
+            if unit.correction and not unit.intent:
+                fixed = fixed.replace(unit.words[0], unit.correction, 1)
+        return " ".join(fixed.split())
+    return " ".join(unit.correction or " ".join(unit.words) for unit in units if not unit.intent)
 
 
 def units_stems(units: list[Unit]) -> Iterator[list[str]]:
@@ -327,9 +349,7 @@ class SearchIndex:
             # so, when the correction is what found the answers.
             if any(unit.correction for unit in units) and self._corrections_help(table, units,
                                                                                  ranked):
-                answer["suggestion"] = " ".join(
-                    unit.correction or " ".join(unit.words) for unit in units if not unit.intent
-                )
+                answer["suggestion"] = suggestion(q, units)
         lookup = next((unit.intent.lookup for unit in units if unit.intent and unit.intent.lookup),
                       None)
         if lookup and self._language.lookup:
@@ -426,7 +446,8 @@ class SearchIndex:
             unit = Unit(words=words, alternatives=alternatives)
             if length == 1 and not any(table.has(stem) for alt in alternatives for stem in alt):
                 last = i == len(stems) and parsed.in_progress
-                self._repair(table, unit, complete=last)
+                if words[0] in parsed.heads or not has_hangul(words[0]):
+                    self._repair(table, unit, complete=last)
             units.append(unit)
         for unit in units:
             unit.stems = {stem for alt in unit.alternatives for stem in alt}
@@ -441,7 +462,8 @@ class SearchIndex:
                 unit.alternatives.setdefault((stem,), PREFIX_WEIGHT)
             if completions:
                 return
-        if len(word) < 3 or len(word) > 24 or not word.isalpha():
+        # A Korean term is a pair of syllables: two letters say as much as an English word's five.
+        if len(word) < (2 if has_hangul(word) else 3) or len(word) > 24 or not word.isalpha():
             return
         if self._language.is_common(word):
             # A real word the articles happen not to use ("stuff", "shoes"): not a typo.
@@ -604,7 +626,9 @@ def _snippet_tokens(text: str, terms: frozenset[str]) -> Iterator[Token]:
         token.stopped = len(word) < 2 or word in STOP_WORDS
         token.text = word if token.stopped else stem_word(word)
         token.startchar, token.endchar = match.span()
-        token.matched = token.text in terms
+        # A Korean word is marked when one of its syllable pairs was searched for.
+        token.matched = token.text in terms or (
+            has_hangul(word) and any(piece[0] in terms for piece in split_word(word)))
         yield token
 
 
@@ -643,9 +667,11 @@ def open_index(index_dir: Path, synonyms_file: Path | None = None,
     """Open the index built by build_index; raise IndexUnavailable when it is missing or broken.
 
     clicks: reads buyers' clicks on results (search.clicks), to learn from, every minute;
-    language: the query side's words (default: English, from search/lang/en/).
+    language: the query side's words (default: English, from search/lang/en/); its index is
+    the one language_dir names in index_dir.
     """
-    index_dir = Path(index_dir)
+    language = language or load_language()
+    index_dir = language_dir(Path(index_dir), language.code)
     if not index_dir.is_dir():
         raise IndexUnavailable(f"no search index in {index_dir}")
     reason = ""
@@ -663,11 +689,10 @@ def open_index(index_dir: Path, synonyms_file: Path | None = None,
             gc.collect()
     if reason:
         raise IndexUnavailable(reason)
-    language = language or load_language()
     opened = SearchIndex(ix, Synonyms.load(synonyms_file, language.code), index_dir,
                          cache_size=cache_size, clicks=clicks, language=language)
     # The language's word list is large: load it now, not during the first buyer's query.
-    opened._language.is_common("order")
+    opened._language.is_common("a")
     try:
         # Load the score table now: a missing one is reported at once, not at the first query.
         with opened._searcher() as searcher:

@@ -15,6 +15,8 @@ from whoosh.fields import TEXT
 from whoosh.fields import Schema
 from whoosh.lang.porter import stem
 
+from search.korean import HangulFilter
+
 # Words; a dot may join parts ("e.g.", "3.5") but apostrophes split ("seller's" -> "seller", "s").
 TOKEN_PATTERN = r"\w+(?:\.\w+)*"
 
@@ -53,9 +55,11 @@ def stem_word(word: str) -> str:
 
 
 def make_analyzer() -> Analyzer:
-    """Tokenize, lowercase, drop stop words, stem: the same chain at index and at query time."""
+    """Tokenize, cut Korean into syllable pairs, lowercase, drop stop words, stem: the same chain
+    at index and at query time."""
     return (
         RegexTokenizer(TOKEN_PATTERN)
+        | HangulFilter()
         | LowercaseFilter()
         | StopFilter(stoplist=STOP_WORDS, minsize=2)
         | StemFilter(stemfn=stem_word, cachesize=None)

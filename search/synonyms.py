@@ -9,6 +9,7 @@ from pathlib import Path
 from whoosh.analysis import LowercaseFilter
 from whoosh.analysis import RegexTokenizer
 
+from search.korean import HangulFilter
 from search.language import DEFAULT_LANGUAGE
 from search.language import load_language
 from search.schema import STOP_WORDS
@@ -21,7 +22,7 @@ SYNONYM_WEIGHT = 0.6
 # An alternative way of saying something: the stems the index holds for it, in order.
 Form = tuple[str, ...]
 
-tokenizer = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter()
+tokenizer = RegexTokenizer(TOKEN_PATTERN) | HangulFilter() | LowercaseFilter()
 
 
 def is_content(word: str) -> bool:

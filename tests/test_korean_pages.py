@@ -147,9 +147,12 @@ def test_twin_keeps_the_front_matter_without_the_english_questions(rel: str):
     korean = yaml.safe_load(m.group(1)) if (m := FRONT_MATTER.match(
         _twin(rel).read_text(encoding="utf-8"))) else {}
     english, korean = english or {}, korean or {}
-    asked_en, asked_ko = english.pop("also_asked", []), korean.pop("also_asked", [])
+    asked_en, asked_ko = english.pop("also_asked", {}), korean.pop("also_asked", {})
     assert korean == english
-    assert not set(asked_en) & set(asked_ko), "English also_asked questions copied to Korean"
+    # The twins share their anchors: compare the questions, not the anchors they are listed under.
+    questions_en = {q for questions in asked_en.values() for q in questions}
+    questions_ko = {q for questions in asked_ko.values() for q in questions}
+    assert not questions_en & questions_ko, "English also_asked questions copied to Korean"
 
 
 # The built site --------------------------------------------------------------------------------

@@ -351,6 +351,12 @@ def openapi_document() -> dict[str, Any]:
                      "schema": {"anyOf": [{"type": "integer"}, {"type": "string", "maxLength": 0}],
                                 "default": 10},
                      "description": "How many results at most; kept between 1 and 50."},
+                    {"name": "lang", "in": "query", "required": False,
+                     "schema": {"type": "string", "examples": ["ko", "en", "ko-KR"]},
+                     "description": "The articles searched: `ko` the Korean pages (results under "
+                                    "/ko/), `en` the English ones; a region (`ko-KR`) is ignored. "
+                                    "Without it a query in Hangul searches the Korean pages. "
+                                    "Any other language is refused (400)."},
                 ],
                 "responses": {
                     "200": _json("Matching article sections, best first.", "SearchAnswer"),

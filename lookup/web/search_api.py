@@ -25,6 +25,9 @@ from lookup.web.limits import limiter
 from search import IndexUnavailable
 from search import SearchIndex
 from search import open_index
+from search.language import DEFAULT_LANGUAGE
+from search.language import load_language
+from search.language import query_language
 
 bp = Blueprint("search_api", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
@@ -38,11 +41,17 @@ MAX_LIMIT = 50
 
 @dataclass
 class SearchState:
-    """The process's one open index (opened on first use) and what we already told the log."""
+    """The process's open indexes, one per language (opened on first use), and what we already
+    told the log."""
 
-    index: SearchIndex | None = None
+    indexes: dict[str, SearchIndex] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     warned: bool = False
+
+    @property
+    def index(self) -> SearchIndex | None:
+        """The English index, when open."""
+        return self.indexes.get(DEFAULT_LANGUAGE)
 
 
 def init_app(app: Flask) -> None:
@@ -53,25 +62,29 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(search_misses_command)
 
 
-def get_search_index() -> SearchIndex:
-    """The open index, opened once per process.
+def get_search_index(language: str = DEFAULT_LANGUAGE) -> SearchIndex:
+    """A language's open index, opened once per process.
 
     :raise 503: when the index is missing or broken; the site and the lookup keep working.
     """
     state: SearchState = current_app.extensions["search"]
-    if state.index is not None:
-        return state.index
+    opened = state.indexes.get(language)
+    if opened is not None:
+        return opened
     with state.lock:
-        if state.index is None:
+        opened = state.indexes.get(language)
+        if opened is None:
             try:
                 # Clicks on results are counted beside the searches; search learns from them.
-                state.index = open_index(Path(current_app.config["SEARCH_INDEX_DIR"]),
-                                         clicks=current_app.extensions["insights"].clicked_results)
+                opened = open_index(Path(current_app.config["SEARCH_INDEX_DIR"]),
+                                    clicks=current_app.extensions["insights"].clicked_results,
+                                    language=load_language(language))
             except IndexUnavailable as exc:
                 _warn_once(state, str(exc))
                 raise ServiceUnavailable(description=UNAVAILABLE) from exc
+            state.indexes[language] = opened
             state.warned = False
-    return state.index
+    return opened
 
 
 def _warn_once(state: SearchState, reason: str) -> None:
@@ -81,13 +94,13 @@ def _warn_once(state: SearchState, reason: str) -> None:
         state.warned = True
 
 
-def _forget_index(reason: str) -> None:
+def _forget_index(language: str, reason: str) -> None:
     """Drop a broken index so the next request opens whatever is there now."""
     state: SearchState = current_app.extensions["search"]
     with state.lock:
-        if state.index is not None:
-            state.index.close()
-            state.index = None
+        opened = state.indexes.pop(language, None)
+        if opened is not None:
+            opened.close()
         _warn_once(state, reason)
 
 
@@ -106,6 +119,17 @@ def _limit() -> int:
     return max(1, min(value, MAX_LIMIT))
 
 
+def _language(query: str) -> str:
+    """The `lang` parameter ("en", "ko", "ko-KR"…), or without it Korean for a Hangul query.
+
+    :raise 400: for a language the site does not have.
+    """
+    try:
+        return query_language(query, request.args.get("lang", ""))
+    except ValueError as exc:
+        raise BadRequest(description=f"`lang`: {exc}.") from None
+
+
 _search_rate, _search_off = configured("SEARCH_RATE_LIMIT")
 
 
@@ -114,17 +138,21 @@ _search_rate, _search_off = configured("SEARCH_RATE_LIMIT")
 def search() -> dict[str, Any]:
     """Answer `q` with the best sections: {"query", "results": [...], "suggestion"?, "lookup"?}.
 
+    `lang` picks the pages searched (Korean: /ko/…); without it a query in Hangul searches the
+    Korean pages, any other the English ones.
+
     `lookup` ({"url", "title", "snippet", "step"}) is there when the order lookup answers the
     question for the buyer's own order (where is my order, return by when): the help bar shows
     it first.
     """
     limit = _limit()
     query = request.args.get("q", "")
-    search_index = get_search_index()
+    language = _language(query)
+    search_index = get_search_index(language)
     try:
         answer = search_index.search(query, limit)
     except IndexUnavailable as exc:
-        _forget_index(str(exc))
+        _forget_index(language, str(exc))
         raise ServiceUnavailable(description=UNAVAILABLE) from exc
     if query.strip():
         count_search(answer["query"], len(answer["results"]))

@@ -178,6 +178,9 @@
       controller = current;
       var timeout = setTimeout(function () { current.abort(); }, TIMEOUT_MS);
       var url = endpoint + "?q=" + encodeURIComponent(query) + "&limit=" + LIMIT;
+      // A page's language picks the articles searched: a Korean page searches /ko/.
+      var lang = (document.documentElement.lang || "").split("-")[0].toLowerCase();
+      if (lang) url += "&lang=" + encodeURIComponent(lang);
       fetch(url, { signal: current.signal, headers: { Accept: "application/json" } })
         .then(function (response) {
           if (!response.ok) throw new Error("search answered " + response.status);

@@ -1,0 +1,296 @@
+"""Search in Korean: its own index and analysis, the relevance set, the API's `lang`."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from lookup import create_app
+from search import build_index
+from search import open_index
+from search.asked import read_also_asked
+from search.korean import split_word
+from search.korean import split_words
+from search.language import load_language
+from search.language import query_language
+
+TESTS_DIR = Path(__file__).resolve().parent
+DOCS_DIR = TESTS_DIR.parent / "docs"
+KOREAN_BUYERS = TESTS_DIR / "relevance-ko-buyers.toml"
+# Issue 16's target on the held-out part.
+MIN_SUCCESS_AT_3 = 0.90
+# What the held-out part reached with syllable pairs (0.820 / 0.705, from 0.371 / 0.307 before:
+# bench/latest/relevance-ko-*.json): never less.
+REACHED_SUCCESS_AT_3 = 0.82
+REACHED_MRR_AT_10 = 0.70
+RETURN_WINDOW = "/ko/returns/policy/#return-window"
+_WORD = re.compile(r"\w+")
+
+
+def load_cases(part: str | None = None) -> list[dict]:
+    """The Korean buyers' questions (of one part)."""
+    cases = tomllib.loads(KOREAN_BUYERS.read_text(encoding="utf-8"))["case"]
+    return [case for case in cases if part is None or case["part"] == part]
+
+
+def measure(site_search, cases: list[dict]) -> tuple[float, float, list]:
+    """success@3, MRR@10 and the misses of a list of cases."""
+    ranks, misses = [], []
+    for case in cases:
+        urls = [result["url"] for result in site_search.search(case["q"], 10)["results"]]
+        wanted = {case["url"], *case.get("also", [])}
+        rank = next((rank for rank, url in enumerate(urls, 1) if url in wanted), None)
+        ranks.append(rank)
+        if rank is None or rank > 3:
+            misses.append((case["q"], case["url"], urls[:3]))
+    success = sum(1 for rank in ranks if rank and rank <= 3) / len(cases)
+    return success, sum(1 / rank for rank in ranks if rank) / len(cases), misses
+
+
+def pairs(text: str) -> set[str]:
+    """The syllable pairs (and other words) text is searched as."""
+    return {term for term in split_words(_WORD.findall(text.lower())) if len(term) >= 2}
+
+
+def headings() -> list[str]:
+    """Every h1-h3 heading of the Korean articles, without its anchor."""
+    found = []
+    for path in DOCS_DIR.rglob("*.ko.md"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            match = re.match(r"^#{1,3} (.*?)(\{#.*\})?\s*$", line)
+            if match:
+                found.append(match.group(1).strip())
+    return found
+
+
+def runs_across_words(heading: str, size: int = 6) -> set[str]:
+    """The runs of `size` letters of a heading, spaces left out, that span two of its words."""
+    letters, word_of = [], []
+    for number, word in enumerate(_WORD.findall(heading)):
+        letters.extend(word)
+        word_of.extend([number] * len(word))
+    return {"".join(letters[i:i + size]) for i in range(len(letters) - size + 1)
+            if word_of[i] != word_of[i + size - 1]}
+
+
+@pytest.fixture(scope="module")
+def korean_index(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real site's index folder (every language)."""
+    index_dir = tmp_path_factory.mktemp("korean") / "index"
+    build_index(built_site, index_dir)
+    return index_dir
+
+
+@pytest.fixture(scope="module")
+def korean_search(korean_index: Path):
+    """The Korean pages' index, opened."""
+    opened = open_index(korean_index, language=load_language("ko"))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def english_search(korean_index: Path):
+    """The English pages' index, opened."""
+    opened = open_index(korean_index)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def korean_client(tmp_path: Path, built_site: Path, korean_index: Path):
+    """A test client of an app with the built index."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(korean_index, index_dir)
+    return create_app({
+        "TESTING": True,
+        "SITE_DIR": str(built_site),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'orders.sqlite'}",
+        "SEARCH_INDEX_DIR": str(index_dir),
+        "SEARCH_MISSES_FILE": str(tmp_path / "misses.sqlite3"),
+    }).test_client()
+
+
+def test_particles_and_endings_cut_to_the_word():
+    for word in ["반품은", "반품하려면", "반품했는데", "반품기간"]:
+        assert "반품" in [piece[0] for piece in split_word(word)], word
+    assert split_word("return") == (("return", 0, 6),)
+    assert [piece[0] for piece in split_word("cj대한통운")] == ["cj", "대한", "한통", "통운"]
+
+
+def test_query_language():
+    assert query_language("반품 기간") == "ko"
+    assert query_language("refund times") == "en"
+    assert query_language("refund", "ko-KR") == "ko"
+    assert query_language("반품", "en") == "en"
+    with pytest.raises(ValueError):
+        query_language("refund", "fr")
+
+
+def test_set_is_big_split_and_never_copies_a_heading():
+    cases = load_cases()
+    assert len(cases) >= 150
+    assert len({case["q"] for case in cases}) == len(cases)
+    assert abs(len(load_cases("held-out")) - len(cases) / 2) <= 1
+    assert {case["part"] for case in cases} == {"dev", "held-out"}
+    for case in cases:
+        asked = pairs(case["q"])
+        compact = "".join(_WORD.findall(case["q"].lower()))
+        for heading in headings():
+            # A heading of three words or more is a sentence: its words are not all repeated...
+            if len(heading.split()) >= 3:
+                assert not pairs(heading) <= asked, (case["q"], heading)
+            # ...and no six letters of it that run over two of its words are.
+            assert not any(run in compact for run in runs_across_words(heading.lower())), (
+                case["q"], heading)
+
+
+def test_every_expected_section_exists(built_site: Path):
+    for case in load_cases():
+        for url in [case["url"], *case.get("also", [])]:
+            assert url.startswith("/ko/"), url
+            page, _, anchor = url.partition("#")
+            html = (built_site / page.lstrip("/") / "index.html").read_text(encoding="utf-8")
+            assert not anchor or f'id="{anchor}"' in html, url
+
+
+def test_also_asked_never_copies_a_held_out_question():
+    held_out = [pairs(case["q"]) for case in load_cases("held-out")]
+    for url, questions in read_also_asked(DOCS_DIR).items():
+        if not url.startswith("/ko/"):
+            continue
+        for question in questions:
+            mine = pairs(question)
+            for theirs in held_out:
+                overlap = len(mine & theirs) / len(mine | theirs) if mine | theirs else 0
+                assert overlap < 0.6, (url, question, theirs)
+
+
+def test_each_language_has_its_own_pages(korean_search, english_search):
+    korean = korean_search.search("반품", 50)["results"]
+    assert korean and all(result["url"].startswith("/ko/") for result in korean)
+    english = english_search.search("returns", 50)["results"]
+    assert english and not any(result["url"].startswith("/ko/") for result in english)
+    assert not english_search.search("반품", 50)["results"]
+
+
+@pytest.mark.parametrize("query", ["반품은 언제까지", "반품하려면 기간이", "반품했는데 기간 지났나",
+                                   "반품 기간", "반품기간"])
+def test_particles_endings_and_spacing_find_the_answer(korean_search, query: str):
+    urls = [result["url"] for result in korean_search.search(query, 3)["results"]]
+    assert RETURN_WINDOW in urls, (query, urls)
+
+
+@pytest.mark.parametrize(("query", "wanted"), [
+    ("반품 기깐", RETURN_WINDOW),
+    ("반풍 기간", RETURN_WINDOW),
+    ("환뷸 얼마나 걸려요", "/ko/refunds/#refund-times"),
+    ("배송조휘", "/ko/delivery/tracking/#track-your-parcel"),
+])
+def test_common_typos_find_the_answer(korean_search, query: str, wanted: str):
+    urls = [result["url"] for result in korean_search.search(query, 3)["results"]]
+    assert wanted in urls, (query, urls)
+
+
+@pytest.mark.parametrize("query", ["반풍 기간", "환뷸 얼마나 걸려요", "배송조휘", "페이펄 환불"])
+def test_did_you_mean_never_suggests_an_english_word(korean_search, query: str):
+    suggestion = korean_search.search(query, 5).get("suggestion", "")
+    assert not re.search(r"[a-z]", suggestion), (query, suggestion)
+
+
+def test_did_you_mean_reads_as_typed(korean_search):
+    assert korean_search.search("반풍 기간", 5).get("suggestion") == "반품 기간"
+
+
+def test_held_out_keeps_what_was_reached(korean_search):
+    success, mrr, misses = measure(korean_search, load_cases("held-out"))
+    assert success >= REACHED_SUCCESS_AT_3, (success, misses)
+    assert mrr >= REACHED_MRR_AT_10, (mrr, misses)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 16's target is not reached yet on the held-out part "
+                   "(0.82 measured); strict, so reaching it fails this mark")
+def test_held_out_at_the_target(korean_search):
+    success, _, misses = measure(korean_search, load_cases("held-out"))
+    assert success >= MIN_SUCCESS_AT_3, (success, misses)
+
+
+def test_api_searches_korean_pages_with_lang(korean_client):
+    answer = korean_client.get("/api/search", query_string={"q": "반품 기간", "lang": "ko"})
+    assert answer.status_code == 200
+    urls = [result["url"] for result in answer.get_json()["results"]]
+    assert urls[0] == RETURN_WINDOW
+    english = korean_client.get("/api/search", query_string={"q": "return window", "lang": "en"})
+    assert english.get_json()["results"][0]["url"] == "/returns/policy/#return-window"
+
+
+def test_api_sends_a_hangul_query_without_lang_to_korean(korean_client):
+    answer = korean_client.get("/api/search", query_string={"q": "환불 언제 돼요"}).get_json()
+    assert answer["results"]
+    assert all(result["url"].startswith("/ko/") for result in answer["results"])
+
+
+@pytest.mark.parametrize("lang", ["fr", "x" * 300, "ko;drop"])
+def test_api_refuses_an_unknown_language(korean_client, lang: str):
+    response = korean_client.get("/api/search", query_string={"q": "반품", "lang": lang})
+    assert response.status_code == 400
+    assert "lang" in response.get_json()["error"]["detail"]
+
+
+# Operator side ---------------------------------------------------------------------------------
+
+def test_report_tables_align_korean_by_display_width():
+    from lookup.report import display_width
+    from lookup.report import table
+
+    assert display_width("반품 기간") == 9
+    assert display_width("refund") == 6
+    assert display_width("e\u0301") == 1
+    lines = table(["query", "searches"], [["반품 기간", 12], ["refund", 3], ["환불", 100]])
+    lines = lines.splitlines()
+    # Every row's count ends in the same terminal column.
+    ends = {display_width(line) for line in lines if not line.strip().startswith("-")}
+    assert len(ends) == 1, lines
+    assert lines[2].startswith("  반품 기간  ")
+
+
+# The help bar on a Korean page --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def korean_service(built_site: Path, korean_index: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The whole service (site + API) with the built index, on a free port."""
+    from werkzeug.serving import make_server
+
+    from tests.helpers import serving
+
+    tmp = tmp_path_factory.mktemp("korean-helpbar")
+    app = create_app({"TESTING": True, "SITE_DIR": str(built_site),
+                      "DATABASE_URL": f"sqlite:///{tmp / 'orders.sqlite'}",
+                      "SEARCH_INDEX_DIR": str(korean_index),
+                      "SEARCH_MISSES_FILE": str(tmp / "misses.sqlite3")})
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as url:
+        yield url
+
+
+@pytest.mark.browser
+def test_help_bar_on_a_korean_page_searches_korean_pages(browser, korean_service: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url)
+            if "/api/search?" in request.url else None)
+    try:
+        page.goto(korean_service + "/ko/")
+        page.locator("[data-md-component=search-query]").click()
+        page.locator("[data-md-component=search-query]").press_sequentially("반품 기간", delay=20)
+        panel = page.locator('[data-helpbar-results][data-query="반품 기간"]')
+        panel.wait_for()
+        first = panel.locator(".md-search-result__item a").first
+        assert first.get_attribute("href").endswith("/ko/returns/policy/#return-window")
+        assert any("lang=ko" in url for url in asked), asked
+    finally:
+        context.close()
