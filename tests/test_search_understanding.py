@@ -162,7 +162,6 @@ def test_sections_covering_more_of_the_question_rank_higher(full):
 @pytest.mark.parametrize("question, url", [
     ("where tf is my order", "/delivery/tracking/#track-your-parcel"),
     ("the glass was smashed in the post, so upset", "/orders/status/#report-a-problem"),
-    ("i'm moving house before it arrives", "/orders/change/#change-address"),
     ("escalate this please", "/buyer-protection/#open-a-case"),
 ])
 def test_intents_understand_symptoms(full, index_dirs, question, url):
