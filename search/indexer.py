@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -271,6 +272,17 @@ def iter_pages(site_dir: Path) -> Iterator[Page]:
             yield page
 
 
+def counting_pages(documents: Iterator[dict[str, str]],
+                   on_page: Callable[[int], None]) -> Iterator[dict[str, str]]:
+    """The documents as they come, telling on_page the count of pages done at each new page."""
+    done, page = 0, None
+    for document in documents:
+        if document["page"] != page:
+            done, page = done + 1, document["page"]
+            on_page(done)
+        yield document
+
+
 def iter_documents(site_dir: Path, also_asked: AlsoAsked | None = None) -> Iterator[dict[str, str]]:
     """One index document per section of every page, with the questions buyers also ask for it."""
     also_asked = also_asked or {}
@@ -377,10 +389,13 @@ def swap_in(built: Path, index_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def build_index(site_dir: Path, index_dir: Path, also_asked: AlsoAsked | None = None) -> int:
-    """Index the built site into index_dir (built aside, then swapped in); return the sections.
+def build_index(site_dir: Path, index_dir: Path, also_asked: AlsoAsked | None = None,
+                on_page: Callable[[int], None] | None = None) -> int:
+    """Index the built site into index_dir (built aside, then swapped in); return the sections
+    of every language.
 
-    also_asked defaults to the questions in the front matter of the project's articles.
+    also_asked defaults to the questions in the front matter of the project's articles;
+    on_page, when given, is told how many pages are done each time one is.
     """
     site_dir = Path(site_dir)
     index_dir = Path(index_dir)
@@ -391,7 +406,8 @@ def build_index(site_dir: Path, index_dir: Path, also_asked: AlsoAsked | None = 
     try:
         if also_asked is None:
             also_asked = read_also_asked()
-        count = write_index(iter_documents(site_dir, also_asked), built)
+        documents = iter_documents(site_dir, also_asked)
+        count = write_index(counting_pages(documents, on_page) if on_page else documents, built)
         swap_in(built, index_dir)
     except BaseException:
         shutil.rmtree(built, ignore_errors=True)

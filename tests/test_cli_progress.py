@@ -9,6 +9,8 @@ from pathlib import Path
 from lookup.web import cli
 from lookup.web.cli import main
 from search import open_index
+from search.language import LANGUAGES
+from search.language import load_language
 from tests.lookup_fixtures import make_order
 
 
@@ -17,11 +19,13 @@ def test_indexing_says_how_many_pages_are_done(built_site: Path, tmp_path: Path,
     lines = capsys.readouterr().out.splitlines()
     assert lines[:3] == [f"  indexed {n} pages of about {lines[0].split()[-2]} …"
                          for n in (5, 10, 15)]
-    index = open_index(tmp_path / "index")
+    # Every language's sections: the English index and the Korean one beside it.
+    indexes = [open_index(tmp_path / "index", language=load_language(code)) for code in LANGUAGES]
     try:
-        assert index.section_count() == sections > 0
+        assert sum(index.section_count() for index in indexes) == sections > 0
     finally:
-        index.close()
+        for index in indexes:
+            index.close()
 
 
 def test_an_import_into_a_log_prints_progress_lines(runner, app, tmp_path: Path, monkeypatch):

@@ -153,8 +153,10 @@ def test_index_broken_search_503_lookups_keep_working(tmp_path, site_index, buil
     if damage == "missing":
         shutil.rmtree(index_dir)
     else:
-        for path in index_dir.iterdir():
-            path.write_bytes(b"\x00garbage" * 10)
+        # Every file of every language's index.
+        for path in index_dir.rglob("*"):
+            if path.is_file():
+                path.write_bytes(b"\x00garbage" * 10)
     app = make_app(tmp_path, index_dir, built_site)
     install_demo(app.extensions["order_store"], date.today())
     client = app.test_client()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +28,8 @@ from lookup import report
 from lookup.web import insights
 from lookup.web.db import ensure_demo_orders
 from lookup.web.db import get_store
+from search.language import LANGUAGES
+from search.language import language_dir
 
 # A line of progress every so many pages indexed, or order lines read when not on a terminal.
 BUILD_PROGRESS_PAGES = 100
@@ -51,29 +51,16 @@ def build_site(site_dir: Path, config_file: Path = PROJECT_DIR / "mkdocs.yml") -
 
 
 def index_site(site_dir: Path, index_dir: Path, every: int = BUILD_PROGRESS_PAGES) -> int:
-    """Index the built site like search.build_index, saying how many pages are done as it goes."""
-    from search import indexer
+    """Index the built site (search.build_index), saying how many pages are done as it goes."""
+    import search
 
     pages = sum(1 for _ in site_dir.rglob("*.html"))
 
-    def documents() -> Iterator[dict[str, str]]:
-        done, page = 0, None
-        for document in indexer.iter_documents(site_dir):
-            if document["page"] != page:
-                done, page = done + 1, document["page"]
-                if done % every == 0:
-                    click.echo(f"  indexed {done:,} pages of about {pages:,} …")
-            yield document
+    def progress(done: int) -> None:
+        if done % every == 0:
+            click.echo(f"  indexed {done:,} pages of about {pages:,} …")
 
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    built = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.new-", dir=index_dir.parent))
-    try:
-        sections = indexer.write_index(documents(), built)
-        indexer.swap_in(built, index_dir)
-    except BaseException:
-        shutil.rmtree(built, ignore_errors=True)
-        raise
-    return sections
+    return search.build_index(site_dir, index_dir, on_page=progress)
 
 
 def build_all(app: Flask) -> None:
@@ -108,7 +95,9 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     app = ctx.obj.load_app()
     if not (Path(app.config["SITE_DIR"]) / "index.html").is_file():
         build_all(app)
-    if not Path(app.config["SEARCH_INDEX_DIR"]).is_dir():
+    index_dir = Path(app.config["SEARCH_INDEX_DIR"])
+    # An index from before the Korean edition has no Korean part: build it again.
+    if not all(language_dir(index_dir, code).is_dir() for code in LANGUAGES):
         build_all(app)
     if ensure_demo_orders(app):
         click.echo("Created the demo order store (see the README for orders to try).")
