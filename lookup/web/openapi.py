@@ -12,6 +12,7 @@ from lookup.messages import LANGS
 from lookup.next_steps import STEP_IDS
 from lookup.orders import ITEM_KINDS
 from lookup.orders import STATUSES
+from search.query import MAX_LIMIT
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -350,7 +351,7 @@ def openapi_document() -> dict[str, Any]:
                      # Blank means the default, like a missing one.
                      "schema": {"anyOf": [{"type": "integer"}, {"type": "string", "maxLength": 0}],
                                 "default": 10},
-                     "description": "How many results at most; kept between 1 and 50."},
+                     "description": f"How many results at most; kept between 1 and {MAX_LIMIT}."},
                     {"name": "lang", "in": "query", "required": False,
                      "schema": {"type": "string", "examples": ["ko", "en", "ko-KR"]},
                      "description": "The articles searched: `ko` the Korean pages (results under "

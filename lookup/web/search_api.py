@@ -28,6 +28,7 @@ from search import open_index
 from search.language import DEFAULT_LANGUAGE
 from search.language import load_language
 from search.language import query_language
+from search.query import MAX_LIMIT
 
 bp = Blueprint("search_api", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
@@ -36,7 +37,6 @@ REBUILD_HINT = "run `helpcenter build` to build the site and its search index"
 UNAVAILABLE = (f"Search is unavailable: the search index is missing or cannot be read "
                f"({REBUILD_HINT}).")
 DEFAULT_LIMIT = 10
-MAX_LIMIT = 50
 
 
 @dataclass
