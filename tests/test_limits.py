@@ -56,7 +56,9 @@ def test_a_client_that_keeps_missing_gets_429_with_retry_after(tmp_path):
         assert miss(client, number).status_code == 404
     refused = miss(client, "A-4")
     error = assert_api_error(refused, 429)
-    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    # A sliding window: the minute must end and then 4 misses fade below 3, at most
+    # 60 + 60 * (1 - 3/4) seconds (+1 for rounding up), wherever in the minute they fell.
+    assert 1 <= int(refused.headers["Retry-After"]) <= 76
     assert "Try again in" in error["detail"]
     assert hit(client).status_code == 429, "a limited client waits, whatever it asks"
 

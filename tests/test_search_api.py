@@ -10,15 +10,12 @@ import pytest
 
 from lookup import create_app
 from lookup.web.insights import today
-from search import build_index
 
 
 @pytest.fixture(scope="session")
-def site_index(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real site's search index, built once per session."""
-    index_dir = tmp_path_factory.mktemp("search") / "index"
-    build_index(built_site, index_dir)
-    return index_dir
+def site_index(built_index: Path) -> Path:
+    """The real site's search index: the session's one (tests/conftest.py), built once."""
+    return built_index
 
 
 @pytest.fixture
