@@ -169,8 +169,9 @@ def run(site_dir: Path | None, material: bool = True, verbose: bool = False) -> 
                 for part in PARTS:
                     selected = [case for case in cases if case["part"] == part]
                     for engine, ask_engine, pages in engines:
+                        # Misses are shown for the development part only: tuning looks nowhere else.
                         results[name][part][engine] = evaluate(
-                            engine, ask_engine, selected, verbose, pages)
+                            engine, ask_engine, selected, verbose and part == "dev", pages)
         finally:
             ours.close()
             if close is not None:
@@ -223,7 +224,7 @@ def korean_run(site_dir: Path | None, index_language: str = "ko",
                 selected = [case for case in cases if case["part"] == part]
                 results[part] = evaluate(
                     "ours", lambda q: [r["url"] for r in opened.search(q, 10)["results"]],
-                    selected, verbose)
+                    selected, verbose and part == "dev")
         finally:
             opened.close()
     return results
@@ -259,7 +260,8 @@ def main() -> None:
     parser.add_argument("--site", type=Path, help="an already built site (default: build one)")
     parser.add_argument("--out", type=Path, help="write every question's rank here (JSON)")
     parser.add_argument("--no-material", action="store_true", help="measure our search only")
-    parser.add_argument("--verbose", action="store_true", help="show every question not ranked 1st")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show every development question not ranked 1st")
     parser.add_argument("--korean", action="store_true", help="measure the Korean set only")
     parser.add_argument("--korean-index", default="ko", choices=["ko", "en"],
                         help="the index the Korean questions are asked of")

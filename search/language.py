@@ -30,9 +30,15 @@ LANGUAGES = ("en", "ko")
 # How common (Zipf scale: 3 is once per million words) a word must be in the language for the
 # typo corrector to leave it alone: "stuff" and "shoes" are words, not typos of "staff" or "shows".
 COMMON_ZIPF = 3.0
-# The languages whose word list (wordfreq's) the corrector consults: wordfreq needs MeCab to
-# read Korean, and Korean is indexed as syllable pairs, which are not words anyway.
+# The languages whose word list (wordfreq's) the corrector consults as words. Korean is
+# indexed as syllable pairs, so its list is read as the pairs its words hold (wordfreq needs
+# MeCab to look a Korean word up, but not to read its list).
 WORD_LISTS = frozenset({"en"})
+# The Korean words the pairs are taken from: common ones, as for English.
+KOREAN_PAIR_ZIPF = 2.0
+# Particles and endings that end a Korean word's first pair when it is a one-syllable word with
+# what follows it (컵이, 젖어, 파는, 넣었): such a pair is a word being used, not a typo.
+KOREAN_ENDINGS = frozenset("이가은는을를에도로와과서고어아었았요지게면니다야죠네데던든며랑께")
 _WORD = re.compile(TOKEN_PATTERN)
 
 
@@ -112,7 +118,13 @@ class Language:
         return [intent for intent in self.intents if intent.applies(found, phrases)]
 
     def is_common(self, word: str) -> bool:
-        """True for a correctly spelt, common word of the language (never "corrected")."""
+        """True for a correctly spelt, common word of the language (never "corrected").
+
+        A Korean syllable pair is common when a common Korean word holds it (속상, 상자), or
+        when it is a syllable with a particle or ending after it.
+        """
+        if self.code == "ko":
+            return word[-1] in KOREAN_ENDINGS or word in _korean_pairs()
         return self.code in WORD_LISTS and _zipf(word, self.code) >= COMMON_ZIPF
 
 
@@ -122,6 +134,16 @@ def _zipf(word: str, code: str) -> float:
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, code)
+
+
+@functools.cache
+def _korean_pairs() -> frozenset[str]:
+    """Every pair of neighbouring syllables in wordfreq's common Korean words."""
+    from wordfreq import get_frequency_dict
+
+    least = 10 ** KOREAN_PAIR_ZIPF / 1e9
+    return frozenset(word[i:i + 2] for word, frequency in get_frequency_dict("ko").items()
+                     if frequency >= least for i in range(len(word) - 1))
 
 
 def _stems(text: str) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ import re
 import threading
 import time
 import warnings
+import weakref
 from collections import Counter
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -150,6 +151,9 @@ class Unit:
     stems: set[str] = field(default_factory=set)
     # Set for the part added for an intent the question says: never part of a suggestion.
     intent: Intent | None = None
+    # How much covering this unit counts: a Korean word's later syllable pairs (했는, 는데) are
+    # mostly its endings, so they count half as much as its first pair and as whole words.
+    votes: int = 2
 
 
 @dataclass
@@ -444,6 +448,8 @@ class SearchIndex:
                 # A stop, question or filler word on its own.
                 continue
             unit = Unit(words=words, alternatives=alternatives)
+            if length == 1 and words[0] not in parsed.heads and has_hangul(words[0]):
+                unit.votes = 1
             if length == 1 and not any(table.has(stem) for alt in alternatives for stem in alt):
                 last = i == len(stems) and parsed.in_progress
                 if words[0] in parsed.heads or not has_hangul(words[0]):
@@ -490,6 +496,8 @@ class SearchIndex:
 
     def _correct(self, table: ImpactTable, word: str) -> str | None:
         """The closest indexed word (as written) with the same first letter, commoner on ties."""
+        if has_hangul(word):
+            return _correct_hangul(table, word)
         maxdist = 1 if len(word) <= 4 else 2
         letters = set(word)
         best: tuple[int, int, str] | None = None
@@ -519,15 +527,22 @@ class SearchIndex:
         maps = [self._unit_scores(table, unit) for unit in units]
         # Every step below iterates in C (map, zip, Counter): Python never loops per section.
         covered = Counter(chain.from_iterable(scores for scores, _ in maps))
+        votes = len(units)
+        if len({unit.votes for unit in units}) > 1:
+            # Korean endings among whole words: count the whole words' sections once more.
+            covered.update(chain.from_iterable(
+                scores for unit, (scores, _) in zip(units, maps, strict=True) if unit.votes > 1))
+            votes = sum(unit.votes for unit in units)
         if not covered:
             return []
         docs = list(covered)
         counts = list(covered.values())
-        shares = [(count / len(units)) ** COVERAGE_POWER for count in range(len(units) + 1)]
-        # The most a section covering n units can score: the n best units' maxima, scaled.
+        shares = [(count / votes) ** COVERAGE_POWER for count in range(votes + 1)]
+        # The most a section covering n votes can score: the best units' maxima, scaled (a unit
+        # counted as two votes at most, so the bound stays above every section's score).
         maxima = sorted((factor * max(scores.values(), default=0.0) for scores, factor in maps),
                         reverse=True)
-        ceilings = [sum(maxima[:n]) * shares[n] * table.max_weight for n in range(len(units) + 1)]
+        ceilings = [sum(maxima[:n]) * shares[n] * table.max_weight for n in range(votes + 1)]
         # Score the sections covering the most units first; stop once no section covering fewer
         # can reach the candidates (usually after one or two levels, not the whole union).
         best: list[tuple[float, int]] = []
@@ -612,6 +627,60 @@ class SearchIndex:
             return html.escape(text, quote=False)
         cut = text[:SNIPPET_CHARS].rsplit(" ", 1)[0]
         return html.escape(cut, quote=False) + " …"
+
+
+# Initial consonants a slipped Shift key swaps (ㄱ/ㄲ, ㄷ/ㄸ, ㅂ/ㅃ, ㅅ/ㅆ, ㅈ/ㅉ), by their
+# index in Unicode's Hangul syllable order.
+_TENSE_PAIRS = frozenset({(0, 1), (3, 4), (7, 8), (9, 10), (12, 13)})
+
+
+def _letters(syllable: str) -> tuple[int, int, int] | None:
+    """A Hangul syllable's initial consonant, vowel and final consonant, or None."""
+    code = ord(syllable) - 0xAC00
+    return (code // 588, code % 588 // 28, code % 28) if 0 <= code < 11172 else None
+
+
+def _syllable_typo(typed: str, meant: str) -> bool:
+    """True when typed is meant with one letter slipped: the vowel (ㅗ/ㅘ) or the final
+    consonant (반푸/반품), or a Shift on the initial. Another initial consonant makes another
+    word (떠요/어요, 파는/하는), so it is not taken for a typo."""
+    a, b = _letters(typed), _letters(meant)
+    if a is None or b is None or a == b:
+        return False
+    if a[0] != b[0]:
+        return tuple(sorted((a[0], b[0]))) in _TENSE_PAIRS and a[1:] == b[1:]
+    return a[1] == b[1] or a[2] == b[2]
+
+
+# Korean syllable pairs by their second syllable, per score table: built on the first typo.
+_PAIRS_BY_END: weakref.WeakKeyDictionary[ImpactTable, dict[str, list[tuple[str, int]]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _correct_hangul(table: ImpactTable, pair: str) -> str | None:
+    """The commonest indexed syllable pair that a misspelt one is a typo of (횐불, 환뷸 -> 환불).
+
+    Either syllable may hold the typo, so candidates share the first syllable or the second.
+    """
+    if len(pair) != 2:
+        return None
+    by_end = _PAIRS_BY_END.get(table)
+    if by_end is None:
+        by_end = {}
+        for (_, length), words in table.buckets.items():
+            if length == 2:
+                for candidate, frequency in words:
+                    if has_hangul(candidate):
+                        by_end.setdefault(candidate[-1], []).append((candidate, frequency))
+        _PAIRS_BY_END[table] = by_end
+    best: tuple[int, str] | None = None
+    for candidate, frequency in table.buckets.get((pair[0], 2), ()):
+        if _syllable_typo(pair[1], candidate[1]) and (best is None or -frequency < best[0]):
+            best = (-frequency, candidate)
+    for candidate, frequency in by_end.get(pair[1], ()):
+        if _syllable_typo(pair[0], candidate[0]) and (best is None or -frequency < best[0]):
+            best = (-frequency, candidate)
+    return best[1] if best else None
 
 
 def _snippet_tokens(text: str, terms: frozenset[str]) -> Iterator[Token]:

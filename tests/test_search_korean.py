@@ -190,6 +190,9 @@ def test_particles_endings_and_spacing_find_the_answer(korean_search, query: str
     ("반풍 기간", RETURN_WINDOW),
     ("환뷸 얼마나 걸려요", "/ko/refunds/#refund-times"),
     ("배송조휘", "/ko/delivery/tracking/#track-your-parcel"),
+    # A wrong letter in the first syllable, where no indexed pair starts the same way.
+    ("횐불 얼마나 걸려요", "/ko/refunds/#refund-times"),
+    ("밴품 기간", RETURN_WINDOW),
 ])
 def test_common_typos_find_the_answer(korean_search, query: str, wanted: str):
     urls = [result["url"] for result in korean_search.search(query, 3)["results"]]
@@ -289,8 +292,69 @@ def test_help_bar_on_a_korean_page_searches_korean_pages(browser, korean_service
         page.locator("[data-md-component=search-query]").press_sequentially("반품 기간", delay=20)
         panel = page.locator('[data-helpbar-results][data-query="반품 기간"]')
         panel.wait_for()
-        first = panel.locator(".md-search-result__item a").first
-        assert first.get_attribute("href").endswith("/ko/returns/policy/#return-window")
+        # "By when can I return" is answered for the buyer's own order first, in Korean.
+        links = panel.locator(".md-search-result__item a")
+        assert links.first.get_attribute("data-helpbar-lookup") == "return"
+        assert links.first.get_attribute("href").endswith("/ko/order-status/")
+        assert links.nth(1).get_attribute("href").endswith("/ko/returns/policy/#return-window")
         assert any("lang=ko" in url for url in asked), asked
     finally:
         context.close()
+
+
+# ── Korean buyers' own words: intents, vocabulary and typos, each shown helping ──
+
+PACKAGE_SYNONYMS = Path(__file__).parent.parent / "search" / "synonyms.txt"
+
+
+def rank_of(answer: dict, url: str) -> int | None:
+    """The 1-based rank of url in an answer, or None."""
+    found = [result["url"] for result in answer["results"]]
+    return found.index(url) + 1 if url in found else None
+
+
+@pytest.mark.parametrize(("question", "url"), [
+    ("내 택배 어디쯤 왔어요", "/ko/delivery/tracking/#track-your-parcel"),
+    ("이틀만에 고장났어요", "/ko/orders/status/#report-a-problem"),
+])
+def test_korean_intents_understand_symptoms(korean_search, korean_index: Path, question, url):
+    import dataclasses
+
+    plain = open_index(korean_index, language=dataclasses.replace(load_language("ko"), intents=()))
+    try:
+        before = rank_of(plain.search(question), url)
+    finally:
+        plain.close()
+    after = rank_of(korean_search.search(question), url)
+    assert after == 1
+    assert before is None or before > after
+
+
+def test_a_korean_where_is_it_question_links_the_korean_lookup_first(korean_search):
+    answer = korean_search.search("내 택배 어디쯤 왔어요")
+    assert answer["lookup"]["url"] == "/ko/order-status/"
+    assert answer["lookup"]["step"] == "track"
+    assert "lookup" not in korean_search.search("판매자 연락처")
+
+
+@pytest.mark.parametrize("question", ["컵이 깨져서 왔어요 속상해요", "상자가 다 젖어서 왔어요"])
+def test_korean_vocabulary_maps_symptoms_to_the_articles(korean_search, korean_index: Path,
+                                                         question: str):
+    plain = open_index(korean_index, synonyms_file=PACKAGE_SYNONYMS,
+                       language=load_language("ko"))
+    try:
+        before = rank_of(plain.search(question), "/ko/orders/status/#report-a-problem")
+    finally:
+        plain.close()
+    after = rank_of(korean_search.search(question), "/ko/orders/status/#report-a-problem")
+    assert after is not None and after <= 2
+    assert before is None or before > after
+
+
+@pytest.mark.parametrize("question", ["속상해요", "상자가 다 젖어서 왔어요", "컵이 깨졌어요"])
+def test_korean_words_the_articles_do_not_use_are_not_taken_for_typos(korean_search, question):
+    # 속상 is not 색상, 젖어 is not 적어: Korean words in common use are left as typed.
+    assert "suggestion" not in korean_search.search(question)
+    language = load_language("ko")
+    assert language.is_common("속상") and language.is_common("젖어")
+    assert not language.is_common("횐불") and not language.is_common("반풍")
