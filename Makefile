@@ -49,8 +49,8 @@ lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
-	.lock-venv/bin/pip install --quiet ".[test,bench]"
-	echo "# Written by \`make lock\` from a fresh install of .[test,bench]; do not edit by hand." > $(CONSTRAINTS)
+	.lock-venv/bin/pip install --quiet ".[test,bench,kiwi]"
+	echo "# Written by \`make lock\` from a fresh install of .[test,bench,kiwi]; do not edit by hand." > $(CONSTRAINTS)
 	.lock-venv/bin/pip freeze --exclude helpcenter >> $(CONSTRAINTS)
 	rm -rf .lock-venv build *.egg-info
 
@@ -67,7 +67,7 @@ $(VENV)/.installed-test: pyproject.toml $(CONSTRAINTS) | $(VENV)/bin/python
 	touch $@ $(VENV)/.installed
 
 $(VENV)/.installed-bench: pyproject.toml $(CONSTRAINTS) | $(VENV)/bin/python
-	$(PIP_INSTALL) --editable ".[test,bench]"
+	$(PIP_INSTALL) --editable ".[test,bench,kiwi]"
 	touch $@ $(VENV)/.installed-test $(VENV)/.installed
 
 # Browser tests drive Debian's Chromium; install it with apt when it is missing.
