@@ -41,13 +41,20 @@ from search.clicks import MIN_CLICKS
 from search.clicks import Clicks
 from search.clicks import is_site_path
 from search.clicks import normalize
+from search.language import DEFAULT_LANGUAGE
+from search.language import LANGUAGES
+from search.language import query_language
+from search.language import url_language
 
 MAX_PAGE = 300
 MAX_COMMENT = 500
 # Only the words of a query, and no unbounded text (the same bound as search's).
 MAX_QUERY = MAX_QUERY_CHARS
-# The search counts stay bounded whatever is typed: past this many different queries in a day,
-# new ones are counted together under OTHER_QUERIES; days older than SEARCH_KEEP_DAYS are pruned.
+# The search counts stay bounded whatever is typed: past this many different queries in a day
+# in one language, new ones of that language are counted together under OTHER_QUERIES; days older
+# than SEARCH_KEEP_DAYS are pruned. The bound is per language so that a flood of queries in one
+# language never hides the other's (Korean searches are the fewer); the languages are a fixed list,
+# so the rows a day stay bounded too.
 MAX_QUERIES_PER_DAY = 5000
 OTHER_QUERIES = "(other queries)"
 SEARCH_KEEP_DAYS = 180
@@ -86,11 +93,13 @@ def build_tables(prefix: str = "") -> tuple[MetaData, Table, Table, Table, Table
         f"{prefix}search_days", metadata,
         # The query text only, normalised and scrubbed of emails, phones and order numbers.
         Column("day", String(10), nullable=False),
+        # The pages searched: "en" (the site's root) or "ko" (/ko/), as search.language says.
+        Column("language", String(8), nullable=False, server_default=DEFAULT_LANGUAGE),
         Column("query", String(MAX_QUERY), nullable=False),
         Column("searches", Integer, nullable=False),
         Column("zero_results", Integer, nullable=False),
         Column("clicks", Integer, nullable=False),
-        PrimaryKeyConstraint("day", "query"),
+        PrimaryKeyConstraint("day", "language", "query", name=f"{prefix}search_days_pkey"),
     )
     # Which section buyers opened for a query, over all days: what search learns from.
     result_clicks = Table(
@@ -121,15 +130,16 @@ class InsightsStore:
         (self.metadata, self.votes, self.steps, self.searches,
          self.result_clicks) = build_tables(table_prefix)
         # Counts not written yet, guarded by _pending_lock: showings by (day, step id), and
-        # searches and zero-result searches by (day, query) of rows already stored.
+        # searches and zero-result searches by (day, language, query) of rows already stored.
         self._pending: Counter[tuple[str, str]] = Counter()
-        self._pending_searches: Counter[tuple[str, str]] = Counter()
-        self._pending_zero: Counter[tuple[str, str]] = Counter()
+        self._pending_searches: Counter[tuple[str, str, str]] = Counter()
+        self._pending_zero: Counter[tuple[str, str, str]] = Counter()
         self._pending_count = 0
-        # Per day, the queries this process has seen stored, and the query each is counted under
-        # (itself, or OTHER_QUERIES past the day's bound). Only the last two days, and at most
-        # 2 * MAX_QUERIES_PER_DAY queries a day; a query not in here is written at once.
-        self._stored: dict[str, dict[str, str]] = {}
+        # Per day, the (language, query) pairs this process has seen stored, and the query each
+        # is counted under (itself, or OTHER_QUERIES past the day's bound). Only the last two
+        # days, and at most 2 * MAX_QUERIES_PER_DAY a language a day; a query not in here is
+        # written at once.
+        self._stored: dict[str, dict[tuple[str, str], str]] = {}
         self._pending_lock = threading.Lock()
         # One flush at a time, so two threads never write the same counts.
         self._flush_lock = threading.Lock()
@@ -196,27 +206,33 @@ class InsightsStore:
             self.flush()
 
     def count_search(self, query: str, results: int, day: date, *,
+                     language: str = DEFAULT_LANGUAGE,
                      max_queries: int = MAX_QUERIES_PER_DAY,
                      keep_days: int = SEARCH_KEEP_DAYS) -> None:
-        """Count one search of query on the day (UTC), and whether it found nothing.
+        """Count one search of query in a language's pages on the day (UTC), and whether it
+        found nothing.
 
         The first search of a query on a day is written at once, so a click answered by another
         host finds it; later ones wait in memory for `flush`. The day's first search prunes the
         days older than `keep_days`. May raise like any write: the caller logs and goes on.
+
+        :raise ValueError: for a language the site does not have (the counts stay bounded).
         """
+        if language not in LANGUAGES:
+            raise ValueError(f"unknown language {language!r}")
         text = normalize(query)
         if not text:
             return
         key, zero = day.isoformat(), 0 if results else 1
         with self._pending_lock:
-            counted_as = self._stored.get(key, {}).get(text)
+            counted_as = self._stored.get(key, {}).get((language, text))
             if counted_as is not None:
-                self._pending_searches[(key, counted_as)] += 1
-                self._pending_zero[(key, counted_as)] += zero
+                self._pending_searches[(key, language, counted_as)] += 1
+                self._pending_zero[(key, language, counted_as)] += zero
             due = self._counted()
         if counted_as is None:
-            counted_as = self._store_search(text, zero, day, max_queries, keep_days)
-            self._remember(key, text, counted_as)
+            counted_as = self._store_search(text, language, zero, day, max_queries, keep_days)
+            self._remember(key, language, text, counted_as)
         if due:
             self.flush()
 
@@ -226,28 +242,29 @@ class InsightsStore:
         return (self._pending_count >= self.flush_lookups
                 or time.monotonic() - self._last_flush >= self.flush_seconds)
 
-    def _store_search(self, text: str, zero: int, day: date, max_queries: int,
+    def _store_search(self, text: str, language: str, zero: int, day: date, max_queries: int,
                       keep_days: int) -> str:
         """Write one search of a query now; the query it was counted under."""
         self.ensure_schema()
         table, key = self.searches, day.isoformat()
         with self.orders.write() as conn:
             if conn.execute(table.update()
-                            .where(table.c.day == key, table.c.query == text)
+                            .where(table.c.day == key, table.c.language == language,
+                                   table.c.query == text)
                             .values(searches=table.c.searches + 1,
                                     zero_results=table.c.zero_results + zero)).rowcount:
                 return text
             known = conn.scalar(select(func.count()).select_from(table)
-                                .where(table.c.day == key)) or 0
+                                .where(table.c.day == key, table.c.language == language)) or 0
             if known == 0:
                 self._prune(conn, day - timedelta(days=keep_days))
             counted_as = OTHER_QUERIES if known >= max_queries else text
             conn.execute(self._upsert_searches(conn), [
-                {"day": key, "query": counted_as, "searches": 1, "zero_results": zero,
-                 "clicks": 0}])
+                {"day": key, "language": language, "query": counted_as, "searches": 1,
+                 "zero_results": zero, "clicks": 0}])
         return counted_as
 
-    def _remember(self, key: str, text: str, counted_as: str) -> None:
+    def _remember(self, key: str, language: str, text: str, counted_as: str) -> None:
         """Note that query text is stored for the day (under counted_as), within the bounds."""
         with self._pending_lock:
             if key not in self._stored:
@@ -255,26 +272,31 @@ class InsightsStore:
                     del self._stored[older]
                 self._stored[key] = {}
             queries = self._stored[key]
-            if len(queries) < 2 * MAX_QUERIES_PER_DAY:
-                queries[text] = counted_as
+            if len(queries) < 2 * MAX_QUERIES_PER_DAY * len(LANGUAGES):
+                queries[(language, text)] = counted_as
 
     def count_click(self, query: str, day: date, url: str | None = None) -> bool:
         """Count a click on a result of query (the section `url`, when given); False when query
-        was not searched that day.
+        was not searched that day in the language of the result's page.
 
         Only searches the service answered can be clicked, so a made-up beacon adds no new
-        queries. Written at once (clicks are few), on whichever host answers it.
+        queries. Written at once (clicks are few), on whichever host answers it. The result's
+        page says the language searched (/ko/… for Korean); without one, a query in Hangul is
+        Korean, as the search API decides.
         """
         text = normalize(query)
         if not text:
             return False
+        site_url = bool(url) and is_site_path(url)
+        language = url_language(url) if url and site_url else query_language(text)
         self.ensure_schema()
         table = self.searches
         with self.orders.write() as conn:
             changed = conn.execute(table.update()
-                                   .where(table.c.day == day.isoformat(), table.c.query == text)
+                                   .where(table.c.day == day.isoformat(),
+                                          table.c.language == language, table.c.query == text)
                                    .values(clicks=table.c.clicks + 1)).rowcount
-            if changed and url and is_site_path(url):
+            if changed and url and site_url:
                 conn.execute(_upsert_adding(conn, self.result_clicks, ["query", "url"],
                                             ["clicks"]).values(query=text, url=url, clicks=1))
         return bool(changed)
@@ -326,9 +348,10 @@ class InsightsStore:
                             for (day, step_id), shown in sorted(steps.items())])
                     if searches:
                         conn.execute(self._upsert_searches(conn), [
-                            {"day": day, "query": query, "searches": count,
-                             "zero_results": zeros[(day, query)], "clicks": 0}
-                            for (day, query), count in sorted(searches.items())])
+                            {"day": day, "language": language, "query": query,
+                             "searches": count, "zero_results": zeros[(day, language, query)],
+                             "clicks": 0}
+                            for (day, language, query), count in sorted(searches.items())])
             except BaseException:
                 # Rolled back: put the counts back, to be written by the next flush.
                 with self._pending_lock:
@@ -342,8 +365,8 @@ class InsightsStore:
         with self._pending_lock:
             return dict(self._pending)
 
-    def pending_searches(self) -> dict[tuple[str, str], int]:
-        """The searches not written yet, by (day, query) (for tests and diagnostics)."""
+    def pending_searches(self) -> dict[tuple[str, str, str], int]:
+        """The searches not written yet, by (day, language, query) (for tests and diagnostics)."""
         with self._pending_lock:
             return dict(self._pending_searches)
 
@@ -353,13 +376,14 @@ class InsightsStore:
 
     def _upsert_searches(self, conn: Connection) -> Any:
         """Add the rows' searches and zero results to the stored ones."""
-        return _upsert_adding(conn, self.searches, ["day", "query"],
+        return _upsert_adding(conn, self.searches, ["day", "language", "query"],
                               ["searches", "zero_results"])
 
     # -- reading --------------------------------------------------------------------------------
 
     def page_ratings(self, since: date, until: date) -> list[dict[str, Any]]:
-        """Votes per page between the two days (inclusive): page, yes, no, comments."""
+        """Votes per page between the two days (inclusive): page, its language (from its path:
+        Korean pages are under /ko/), yes, no, comments."""
         self.ensure_schema()
         votes = self.votes
         yes = func.sum(case((votes.c.helpful.is_(True), 1), else_=0))
@@ -369,8 +393,8 @@ class InsightsStore:
                        func.count(votes.c.comment).label("comments"))
                 .where(votes.c.day.between(since.isoformat(), until.isoformat()))
                 .group_by(votes.c.page)).all()
-        return [{"page": row.page, "yes": int(row.yes or 0), "no": row.votes - int(row.yes or 0),
-                 "comments": row.comments} for row in rows]
+        return [{"page": row.page, "language": url_language(row.page), "yes": int(row.yes or 0),
+                 "no": row.votes - int(row.yes or 0), "comments": row.comments} for row in rows]
 
     def comments(self, pages: Iterable[str], since: date, until: date,
                  per_page: int = 3) -> dict[str, list[dict[str, Any]]]:
@@ -408,18 +432,22 @@ class InsightsStore:
                 .order_by(total.desc(), steps.c.step_id)).all()
         return [(row.step_id, int(row.shown)) for row in rows]
 
-    def search_days(self, since: date, until: date) -> list[tuple[str, int, int, int]]:
+    def search_days(self, since: date, until: date,
+                    language: str | None = None) -> list[tuple[str, int, int, int]]:
         """Per query, summed over the days since..until (inclusive): searches, zero results,
-        clicks; most searched first."""
+        clicks; most searched first. In one language's pages, or in all of them (None)."""
         self.flush()
         self.ensure_schema()
         table = self.searches
         searches = func.sum(table.c.searches)
+        wanted = [table.c.day.between(since.isoformat(), until.isoformat())]
+        if language is not None:
+            wanted.append(table.c.language == language)
         with self.orders.read() as conn:
             rows = conn.execute(
                 select(table.c.query, searches, func.sum(table.c.zero_results),
                        func.sum(table.c.clicks))
-                .where(table.c.day.between(since.isoformat(), until.isoformat()))
+                .where(*wanted)
                 .group_by(table.c.query)
                 .order_by(searches.desc(), table.c.query)).all()
         return [(query, int(count), int(zero), int(clicks)) for query, count, zero, clicks in rows]

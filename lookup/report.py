@@ -1,4 +1,5 @@
-"""The operator's report for a period: unhelpful articles, search gaps, next steps shown."""
+"""The operator's report for a period: unhelpful articles, search gaps, next steps shown, and
+votes and searches per language."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from lookup.insights_store import InsightsStore
+from search.language import LANGUAGES
 
 DEFAULT_DAYS = 30
 DEFAULT_LIMIT = 10
@@ -67,6 +69,35 @@ def search_sections(rows: Sequence[tuple[str, int, int, int]], limit: int) -> di
     }
 
 
+def by_language(sections: dict[str, dict[str, list]]) -> dict[str, list]:
+    """Each language's sections in one list per section, every row marked with its language,
+    the languages one after the other (each has its own top rows: Korean searches are fewer and
+    would not make a shared top ten)."""
+    merged: dict[str, list] = {}
+    for language, found in sections.items():
+        for name, rows in found.items():
+            merged.setdefault(name, []).extend({"language": language, **row} for row in rows)
+    return merged
+
+
+def language_totals(ratings: list[dict[str, Any]],
+                    searches: dict[str, Sequence[tuple[str, int, int, int]]]
+                    ) -> list[dict[str, Any]]:
+    """Per language: votes (yes, no, helpful ratio) on its pages, and searches of its pages with
+    how many found nothing and how many answers were opened."""
+    totals = []
+    for language in LANGUAGES:
+        yes = sum(r["yes"] for r in ratings if r["language"] == language)
+        no = sum(r["no"] for r in ratings if r["language"] == language)
+        rows = searches.get(language, ())
+        totals.append({
+            "language": language, "votes": yes + no, "yes": yes, "no": no,
+            "helpful_ratio": round(yes / (yes + no), 2) if yes + no else None,
+            "searches": sum(row[1] for row in rows), "zero_results": sum(row[2] for row in rows),
+            "clicks": sum(row[3] for row in rows)})
+    return totals
+
+
 def worst_articles(ratings: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
     """Pages by helpful ratio, worst first; among equals, the one with more "no" votes first."""
     for rating in ratings:
@@ -80,14 +111,18 @@ def worst_articles(ratings: list[dict[str, Any]], limit: int) -> list[dict[str, 
 def build_report(insights: InsightsStore, since: date, until: date,
                  limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
     """The whole report as plain data (what `--json` prints and the operator page renders)."""
-    articles = worst_articles(insights.page_ratings(since, until), limit)
+    ratings = insights.page_ratings(since, until)
+    searches = {language: insights.search_days(since, until, language) for language in LANGUAGES}
+    articles = worst_articles(ratings, limit)
     comments = insights.comments([a["page"] for a in articles if a["comments"]], since, until)
     for article in articles:
         article["latest_comments"] = comments.get(article["page"], [])
     return {
         "period": {"since": since.isoformat(), "until": until.isoformat()},
+        "languages": language_totals(ratings, searches),
         "articles": articles,
-        **search_sections(insights.search_days(since, until), limit),
+        **by_language({language: search_sections(rows, limit)
+                       for language, rows in searches.items()}),
         "next_steps": [{"id": step_id, "shown": shown}
                        for step_id, shown in insights.steps_shown(since, until)[:limit]],
     }
@@ -122,25 +157,36 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def percent(ratio: float | None) -> str | None:
+    """A ratio as a whole percentage; None (shown "-") when there is none."""
+    return None if ratio is None else f"{ratio:.0%}"
+
+
 def format_text(report: dict[str, Any]) -> str:
     """The report as plain-text tables for a terminal."""
     since, until = report["period"]["since"], report["period"]["until"]
     sections = [
         f"Help center report, {since} to {until}",
+        "Votes and searches per language\n" + table(
+            ("Language", "Votes", "Helpful", "Searches", "No results", "Clicks"),
+            [(t["language"], t["votes"], percent(t["helpful_ratio"]), t["searches"],
+              t["zero_results"], t["clicks"]) for t in report["languages"]]),
         "Articles with the worst helpful ratio\n" + table(
-            ("Page", "Votes", "Yes", "No", "Helpful", "Comments"),
-            [(a["page"], a["votes"], a["yes"], a["no"], f"{a['helpful_ratio']:.0%}", a["comments"])
-             for a in report["articles"]]),
+            ("Language", "Page", "Votes", "Yes", "No", "Helpful", "Comments"),
+            [(a["language"], a["page"], a["votes"], a["yes"], a["no"],
+              percent(a["helpful_ratio"]), a["comments"]) for a in report["articles"]]),
         "Top searches\n" + table(
-            ("Query", "Searches", "No results", "Clicks"),
-            [(s["query"], s["searches"], s["zero_results"], s["clicks"])
+            ("Language", "Query", "Searches", "No results", "Clicks"),
+            [(s["language"], s["query"], s["searches"], s["zero_results"], s["clicks"])
              for s in report["top_searches"]]),
         "Searches that found nothing\n" + table(
-            ("Query", "Searches"),
-            [(s["query"], s["searches"]) for s in report["zero_result_searches"]]),
+            ("Language", "Query", "Searches"),
+            [(s["language"], s["query"], s["searches"])
+             for s in report["zero_result_searches"]]),
         "Searches whose answers were rarely opened\n" + table(
-            ("Query", "Searches", "Clicks"),
-            [(s["query"], s["searches"], s["clicks"]) for s in report["low_click_searches"]]),
+            ("Language", "Query", "Searches", "Clicks"),
+            [(s["language"], s["query"], s["searches"], s["clicks"])
+             for s in report["low_click_searches"]]),
         "Next steps shown most often in lookups\n" + table(
             ("Step", "Shown"), [(s["id"], s["shown"]) for s in report["next_steps"]]),
     ]

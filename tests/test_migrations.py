@@ -260,3 +260,65 @@ def test_a_database_newer_than_the_code_is_refused(database):
         fresh.count()
     for each in (store, fresh):
         each.dispose()
+
+
+def test_0004_keeps_the_search_counts_of_a_0003_database_as_english(database):
+    url, prefix = database
+    store = OrderStore(url, table_prefix=prefix)
+    with store.write() as conn:
+        migrations.upgrade(conn, prefix, "0003")
+        conn.execute(text(f"INSERT INTO {prefix}search_days VALUES "
+                          f"('2026-03-06', 'refund', 7, 1, 2), ('2026-03-06', '반품', 3, 0, 0), "
+                          f"('2026-03-07', 'refund', 1, 0, 0)"))
+        conn.execute(text(f"INSERT INTO {prefix}search_result_clicks VALUES "
+                          f"('refund', '/refunds/#refund-times', 6)"))
+    assert store.schema_revision() == "0003"
+    store.ensure_schema()
+    assert store.schema_revision() == migrations.head() == "0004"
+    with store.engine.connect() as conn:
+        rows = conn.execute(text(f"SELECT day, language, query, searches, zero_results, clicks "
+                                 f"FROM {prefix}search_days ORDER BY day, query")).all()
+    assert [tuple(row) for row in rows] == [
+        ("2026-03-06", "en", "refund", 7, 1, 2), ("2026-03-06", "en", "반품", 3, 0, 0),
+        ("2026-03-07", "en", "refund", 1, 0, 0)]
+    insights = InsightsStore(store, table_prefix=prefix)
+    day = date(2026, 3, 6)
+    # The same query on the Korean pages the same day is a row of its own; English ones add up.
+    insights.count_search("refund", 0, day, language="ko")
+    insights.count_search("refund", 2, day)
+    assert insights.search_days(day, day, "en") == [("refund", 8, 1, 2), ("반품", 3, 0, 0)]
+    assert insights.search_days(day, day, "ko") == [("refund", 1, 1, 0)]
+    assert insights.count_click("refund", day, "/ko/refunds/")
+    assert insights.clicked_results() == {"refund": {"/refunds/#refund-times": 6,
+                                                     "/ko/refunds/": 1}}
+    store.dispose()
+
+
+def test_0004_downgrades_adding_each_query_s_languages_together(database):
+    url, prefix = database
+    store = OrderStore(url, table_prefix=prefix)
+    insights = InsightsStore(store, table_prefix=prefix)
+    day = date(2026, 3, 6)
+    for query, results, language in [("refund", 3, "en"), ("refund", 0, "ko"), ("refund", 1, "ko"),
+                                     ("반품", 2, "ko"), ("exchange", 0, "en")]:
+        insights.count_search(query, results, day, language=language)
+    insights.flush()
+    assert insights.count_click("refund", day, "/ko/refunds/")
+    with store.write() as conn:
+        migrations.downgrade(conn, prefix, "0003")
+    assert store.schema_revision() == "0003"
+    with store.engine.connect() as conn:
+        rows = conn.execute(text(f"SELECT * FROM {prefix}search_days ORDER BY query")).all()
+    # No search is lost: every language's counts of a query are in its one row.
+    assert [tuple(row) for row in rows] == [
+        ("2026-03-06", "exchange", 1, 1, 0), ("2026-03-06", "refund", 3, 1, 1),
+        ("2026-03-06", "반품", 1, 0, 0)]
+    # And up again: what is left counts as English.
+    fresh = OrderStore(url, table_prefix=prefix)
+    fresh.ensure_schema()
+    again = InsightsStore(fresh, table_prefix=prefix)
+    assert again.search_days(day, day, "en") == [("refund", 3, 1, 1), ("exchange", 1, 1, 0),
+                                                 ("반품", 1, 0, 0)]
+    assert again.search_days(day, day, "ko") == []
+    for each in (store, fresh):
+        each.dispose()

@@ -80,9 +80,10 @@ def test_build_report_covers_the_period(insights_app):
     policy = data["articles"][1]
     assert (policy["yes"], policy["no"], policy["helpful_ratio"]) == (1, 2, 0.33)
     assert [c["comment"] for c in policy["latest_comments"]] == ["Which courier?"]
-    assert data["top_searches"][0] == {"query": "return label", "searches": 3, "zero_results": 0,
-                                       "clicks": 1}
-    assert data["zero_result_searches"] == [{"query": "xylophone", "searches": 2}]
+    assert data["top_searches"][0] == {"language": "en", "query": "return label", "searches": 3,
+                                       "zero_results": 0, "clicks": 1}
+    assert data["zero_result_searches"] == [{"language": "en", "query": "xylophone",
+                                             "searches": 2}]
     assert [s["query"] for s in data["low_click_searches"]] == ["customs fee"]
     assert data["next_steps"] == [{"id": "return", "shown": 2}, {"id": "track", "shown": 1}]
     assert "/payments/" not in json.dumps(data) and "ancient" not in json.dumps(data)

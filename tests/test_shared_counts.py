@@ -41,11 +41,13 @@ def hosts(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Insi
 
 
 def stored(insights: InsightsStore) -> list[tuple]:
-    """The rows as written, without flushing anything: (day, query, searches, zero, clicks)."""
+    """The rows as written, without flushing anything: (day, language, query, searches, zero,
+    clicks)."""
     table = insights.searches
     with insights.orders.read() as conn:
-        rows = conn.execute(table.select().order_by(table.c.day, table.c.query)).all()
-    return [tuple(row) for row in rows]
+        rows = conn.execute(table.select().order_by(table.c.day, table.c.language,
+                                                    table.c.query)).all()
+    return [(r.day, r.language, r.query, r.searches, r.zero_results, r.clicks) for r in rows]
 
 
 def test_a_click_on_another_host_counts_right_after_the_first_search(hosts):
@@ -54,7 +56,7 @@ def test_a_click_on_another_host_counts_right_after_the_first_search(hosts):
     assert second.count_click("return  LABEL", DAY)
     assert not second.count_click("never searched", DAY)
     assert not second.count_click("return label", date(2026, 11, 3)), "another day"
-    assert stored(first) == [("2026-11-02", "return label", 1, 0, 1)]
+    assert stored(first) == [("2026-11-02", "en", "return label", 1, 0, 1)]
 
 
 def test_later_searches_of_a_query_wait_in_memory_for_one_write(hosts):
@@ -62,11 +64,11 @@ def test_later_searches_of_a_query_wait_in_memory_for_one_write(hosts):
     for results in (3, 3, 0):
         first.count_search("return label", results, DAY)
     second.count_search("return label", 3, DAY)
-    assert first.pending_searches() == {("2026-11-02", "return label"): 2}
-    assert stored(first) == [("2026-11-02", "return label", 2, 0, 0)]
+    assert first.pending_searches() == {("2026-11-02", "en", "return label"): 2}
+    assert stored(first) == [("2026-11-02", "en", "return label", 2, 0, 0)]
     first.flush()
     assert first.pending_searches() == {}
-    assert stored(first) == [("2026-11-02", "return label", 4, 1, 0)]
+    assert stored(first) == [("2026-11-02", "en", "return label", 4, 1, 0)]
     # Reading the report's numbers flushes this process's counts first.
     first.count_search("return label", 3, DAY)
     assert first.search_days(DAY, DAY) == [("return label", 5, 1, 0)]
@@ -83,7 +85,7 @@ def test_search_counts_a_failed_flush_could_not_write_are_kept(hosts, monkeypatc
     monkeypatch.setattr(first.orders, "write", broken)
     with pytest.raises(OperationalError):
         first.flush()
-    assert first.pending_searches() == {("2026-11-02", "customs fee"): 1}
+    assert first.pending_searches() == {("2026-11-02", "en", "customs fee"): 1}
     monkeypatch.undo()
     assert first.search_days(DAY, DAY) == [("customs fee", 2, 1, 0)]
 
@@ -115,11 +117,16 @@ def two_hosts(built_site: Path, built_index: Path, tmp_path: Path
         store.dispose()
 
 
-def search(service: Service, query: str) -> int:
-    """Ask the help bar's search through this host; the number of results."""
+def answers(service: Service, query: str) -> list[str]:
+    """Ask the help bar's search through this host; the results' URLs."""
     with urllib.request.urlopen(f"{service.url}/api/search?q={quote(query)}",
                                 timeout=10) as response:
-        return len(json.loads(response.read())["results"])
+        return [result["url"] for result in json.loads(response.read())["results"]]
+
+
+def search(service: Service, query: str) -> int:
+    """Ask the help bar's search through this host; the number of results."""
+    return len(answers(service, query))
 
 
 def report(env: dict[str, str]) -> dict:
@@ -138,10 +145,20 @@ def test_a_search_on_one_host_and_a_click_on_the_other_both_count(two_hosts):
     status, answer, _ = second.post("/api/search/click", {"query": "Return label"})
     assert (status, answer) == (200, {"counted": True})
     assert search(second, "xylophone quokka") == 0
+    # A Korean search on B, its answer opened on A: the click finds the Korean count.
+    korean = answers(second, "반품 기간")
+    assert korean and korean[0].startswith("/ko/")
+    status, answer, _ = first.post("/api/search/click", {"query": "반품 기간", "url": korean[0]})
+    assert (status, answer) == (200, {"counted": True})
     data = report(env)
-    assert {"query": "return label", "searches": 1, "zero_results": 0,
+    assert {"language": "en", "query": "return label", "searches": 1, "zero_results": 0,
             "clicks": 1} in data["top_searches"]
-    assert {"query": "xylophone quokka", "searches": 1} in data["zero_result_searches"]
+    assert {"language": "ko", "query": "반품 기간", "searches": 1, "zero_results": 0,
+            "clicks": 1} in data["top_searches"]
+    assert {"language": "en", "query": "xylophone quokka",
+            "searches": 1} in data["zero_result_searches"]
+    totals = {row["language"]: row for row in data["languages"]}
+    assert (totals["en"]["searches"], totals["ko"]["searches"]) == (2, 1)
     # A later search of the query waits in host A's memory; A writes it when it stops.
     search(first, "return label")
     first.stop()

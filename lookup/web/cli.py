@@ -225,7 +225,8 @@ def db_current(ctx: click.Context) -> None:
 @click.pass_context
 def report_command(ctx: click.Context, since: datetime | None, days: int | None, limit: int,
                    as_json: bool, prune: bool) -> None:
-    """Unhelpful articles, top and zero-result searches and next steps shown, for a period."""
+    """Votes and searches per language, unhelpful articles, top and zero-result searches and
+    next steps shown, for a period."""
     if since is not None and days is not None:
         raise click.UsageError("give --since or --days, not both")
     app = ctx.obj.load_app()

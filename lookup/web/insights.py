@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from lookup.insights_store import InsightsStore
 from lookup.personal import scrub
+from search.language import DEFAULT_LANGUAGE
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +34,12 @@ def get_insights() -> InsightsStore:
 
 # -- counting what the service answers -------------------------------------------------------------
 
-def count_search(query: str, results: int) -> None:
-    """Count a search and whether it found anything; never fails the search."""
+def count_search(query: str, results: int, language: str = DEFAULT_LANGUAGE) -> None:
+    """Count a search in a language's pages and whether it found anything; never fails the
+    search."""
     try:
         # Never what identifies a buyer: emails, phones and order numbers are scrubbed.
-        get_insights().count_search(scrub(query), results, today(),
+        get_insights().count_search(scrub(query), results, today(), language=language,
                                     keep_days=int(current_app.config["SEARCH_KEEP_DAYS"]))
     except SQLAlchemyError:
         # Counting is for the operator; the buyer's answer must not depend on it.

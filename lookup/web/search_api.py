@@ -155,7 +155,7 @@ def search() -> dict[str, Any]:
         _forget_index(language, str(exc))
         raise ServiceUnavailable(description=UNAVAILABLE) from exc
     if query.strip():
-        count_search(answer["query"], len(answer["results"]))
+        count_search(answer["query"], len(answer["results"]), language)
     return answer
 
 
