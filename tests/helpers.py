@@ -25,7 +25,8 @@ def wait_for(url: str, timeout: float) -> bytes:
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 return response.read()
-        except (urllib.error.URLError, ConnectionError):
+        # A server still starting on a busy machine may accept and then answer late.
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)

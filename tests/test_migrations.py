@@ -262,7 +262,7 @@ def test_a_database_newer_than_the_code_is_refused(database):
         each.dispose()
 
 
-def test_0004_keeps_the_search_counts_of_a_0003_database_as_english(database):
+def test_0004_keeps_the_search_counts_of_a_0003_database_in_their_languages(database):
     url, prefix = database
     store = OrderStore(url, table_prefix=prefix)
     with store.write() as conn:
@@ -278,16 +278,17 @@ def test_0004_keeps_the_search_counts_of_a_0003_database_as_english(database):
     with store.engine.connect() as conn:
         rows = conn.execute(text(f"SELECT day, language, query, searches, zero_results, clicks "
                                  f"FROM {prefix}search_days ORDER BY day, query")).all()
+    # A Hangul query had searched the Korean pages already: it is counted as Korean.
     assert [tuple(row) for row in rows] == [
-        ("2026-03-06", "en", "refund", 7, 1, 2), ("2026-03-06", "en", "반품", 3, 0, 0),
+        ("2026-03-06", "en", "refund", 7, 1, 2), ("2026-03-06", "ko", "반품", 3, 0, 0),
         ("2026-03-07", "en", "refund", 1, 0, 0)]
     insights = InsightsStore(store, table_prefix=prefix)
     day = date(2026, 3, 6)
     # The same query on the Korean pages the same day is a row of its own; English ones add up.
     insights.count_search("refund", 0, day, language="ko")
     insights.count_search("refund", 2, day)
-    assert insights.search_days(day, day, "en") == [("refund", 8, 1, 2), ("반품", 3, 0, 0)]
-    assert insights.search_days(day, day, "ko") == [("refund", 1, 1, 0)]
+    assert insights.search_days(day, day, "en") == [("refund", 8, 1, 2)]
+    assert insights.search_days(day, day, "ko") == [("반품", 3, 0, 0), ("refund", 1, 1, 0)]
     assert insights.count_click("refund", day, "/ko/refunds/")
     assert insights.clicked_results() == {"refund": {"/refunds/#refund-times": 6,
                                                      "/ko/refunds/": 1}}
@@ -313,12 +314,11 @@ def test_0004_downgrades_adding_each_query_s_languages_together(database):
     assert [tuple(row) for row in rows] == [
         ("2026-03-06", "exchange", 1, 1, 0), ("2026-03-06", "refund", 3, 1, 1),
         ("2026-03-06", "반품", 1, 0, 0)]
-    # And up again: what is left counts as English.
+    # And up again: Hangul queries count as Korean, the rest as English.
     fresh = OrderStore(url, table_prefix=prefix)
     fresh.ensure_schema()
     again = InsightsStore(fresh, table_prefix=prefix)
-    assert again.search_days(day, day, "en") == [("refund", 3, 1, 1), ("exchange", 1, 1, 0),
-                                                 ("반품", 1, 0, 0)]
-    assert again.search_days(day, day, "ko") == []
+    assert again.search_days(day, day, "en") == [("refund", 3, 1, 1), ("exchange", 1, 1, 0)]
+    assert again.search_days(day, day, "ko") == [("반품", 1, 0, 0)]
     for each in (store, fresh):
         each.dispose()
