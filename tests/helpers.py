@@ -43,3 +43,13 @@ def serving(server) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+# Material's bundle publishes its streams last, once instant navigation is set up: until then a
+# click on a link loads a new document, however long the page has looked ready.
+MATERIAL_READY = "() => window.progress$ !== undefined && window.location$ !== undefined"
+
+
+def wait_for_material(page) -> None:
+    """Wait until Material's scripts have started on the page (instant navigation included)."""
+    page.wait_for_function(MATERIAL_READY)

@@ -23,6 +23,7 @@ from lookup.policy import format_value
 from lookup.policy import load_policy
 from tests.helpers import free_port
 from tests.helpers import serving
+from tests.helpers import wait_for_material
 from theme.hooks import languages
 from theme.hooks import policy as policy_hook
 from theme.hooks import stages
@@ -373,6 +374,7 @@ def test_switching_language_after_instant_navigation(browser, instant_site: str)
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     try:
         page.goto(instant_site + "/returns/")
+        wait_for_material(page)
         page.evaluate("window.__sameDocument = true")
         page.locator("article a[href*='refunds/#refund-times']").first.click()
         page.wait_for_url(re.compile(r"/refunds/#refund-times$"))

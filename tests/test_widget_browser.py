@@ -19,6 +19,7 @@ from lookup import PROJECT_DIR
 from lookup import create_app
 from tests.helpers import free_port
 from tests.helpers import serving
+from tests.helpers import wait_for_material
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -281,6 +282,7 @@ def test_lookup_from_the_keyboard_in_dark_palette(open_page, service):
 def test_lookup_after_instant_navigation(open_page, instant_service):
     """Arriving through Material's instant navigation, the widget still works."""
     page = open_page(instant_service.url + "/orders/")
+    wait_for_material(page)
     page.evaluate("window.__sameDocument = true")
     page.locator("a[href$='order-status/']:visible").first.click()
     page.wait_for_url(re.compile(r"/order-status/$"))
