@@ -215,8 +215,6 @@ def test_held_out_keeps_what_was_reached(korean_search):
     assert mrr >= REACHED_MRR_AT_10, (mrr, misses)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16's target is not reached yet on the held-out part "
-                   "(0.82 measured); strict, so reaching it fails this mark")
 def test_held_out_at_the_target(korean_search):
     success, _, misses = measure(korean_search, load_cases("held-out"))
     assert success >= MIN_SUCCESS_AT_3, (success, misses)
