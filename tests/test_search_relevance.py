@@ -28,9 +28,10 @@ MIN_MRR_AT_10 = 0.80
 # What the held-out part reached: 0.871 / 0.752 (from 0.505 / 0.433) on the articles before their
 # rewrite. The rewrite added pages whose sections now compete, the labels were updated from them
 # (a customs question replaced, new sections accepted): 0.871 / 0.742 before tuning, 0.882 / 0.736
-# after tuning on the development part (bench/latest/relevance-after-*.json). Never less.
+# after tuning on the development part (bench/latest/relevance-after-*.json); 0.882 / 0.811 with
+# more "also asked as" lines in every article. Never less.
 REACHED_SUCCESS_AT_3 = 0.88
-REACHED_MRR_AT_10 = 0.73
+REACHED_MRR_AT_10 = 0.81
 # The articles' words set scored 0.984 / 0.933 (both parts) before the buyers' words work:
 # "no loss" within one question of 64.
 ARTICLES_MIN_SUCCESS_AT_3 = 0.96
@@ -156,7 +157,7 @@ def test_buyers_words_held_out_keep_what_was_reached(site_search):
 
 
 @pytest.mark.xfail(strict=True, reason="issue 13's targets are not reached yet on the held-out "
-                   "part (0.88 / 0.74 measured); strict, so reaching them fails this mark")
+                   "part (0.88 / 0.81 measured); strict, so reaching them fails this mark")
 def test_buyers_words_held_out_at_the_targets(site_search):
     success, mrr, misses = measure(site_search, load_cases(BUYERS_WORDS, "held-out"))
     assert success >= MIN_SUCCESS_AT_3, (success, misses)
