@@ -452,20 +452,20 @@ class InsightsStore:
                 .order_by(searches.desc(), table.c.query)).all()
         return [(query, int(count), int(zero), int(clicks)) for query, count, zero, clicks in rows]
 
-    def top_misses(self, limit: int = 50) -> list[tuple[str, int, str]]:
-        """The most frequent zero-result queries: (query, count, last day seen)."""
+    def top_misses(self, limit: int = 50) -> list[tuple[str, str, int, str]]:
+        """The most frequent zero-result queries: (language, query, count, last day seen)."""
         self.flush()
         self.ensure_schema()
         table = self.searches
         misses, last_day = func.sum(table.c.zero_results), func.max(table.c.day)
         with self.orders.read() as conn:
             rows = conn.execute(
-                select(table.c.query, misses, last_day)
+                select(table.c.language, table.c.query, misses, last_day)
                 .where(table.c.zero_results > 0)
-                .group_by(table.c.query)
-                .order_by(misses.desc(), last_day.desc(), table.c.query)
+                .group_by(table.c.language, table.c.query)
+                .order_by(misses.desc(), last_day.desc(), table.c.language, table.c.query)
                 .limit(limit)).all()
-        return [(query, int(count), day) for query, count, day in rows]
+        return [(language, query, int(count), day) for language, query, count, day in rows]
 
 
 @atexit.register

@@ -149,9 +149,11 @@ def test_zero_result_queries_are_counted(search_app, search_client):
     rows = search_app.extensions["insights"].search_days(day, day)
     assert [(query, searches, zero) for query, searches, zero, _ in rows] == [
         ("xylophone zebra", 2, 2), ("refund", 1, 0)]
+    search_client.get("/api/search?q=실로폰 얼룩말")
     result = search_app.test_cli_runner().invoke(args=["search-misses"])
-    assert "xylophone zebra" in result.output
-    assert "2" in result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["2", day.isoformat(), "en", "xylophone", "zebra"]
+    assert lines[1].split() == ["1", day.isoformat(), "ko", "실로폰", "얼룩말"]
 
 
 def test_health_reports_the_index(search_client, client):

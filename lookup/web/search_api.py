@@ -173,9 +173,9 @@ def search_health() -> dict[str, Any]:
 @click.option("--limit", default=30, show_default=True, type=int, help="How many queries to list.")
 @with_appcontext
 def search_misses_command(limit: int) -> None:
-    """List the searches that found nothing, most frequent first."""
+    """List the searches that found nothing, most frequent first, with their language."""
     rows = get_insights().top_misses(limit)
     if not rows:
         click.echo("No zero-result searches counted yet.")
-    for query, count, last_seen in rows:
-        click.echo(f"{count:6d}  {last_seen}  {query}")
+    for language, query, count, last_seen in rows:
+        click.echo(f"{count:6d}  {last_seen}  {language}  {query}")
