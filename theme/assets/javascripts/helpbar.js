@@ -2,9 +2,10 @@
  * Help bar: Material's search box, answered by the service's /api/search as the buyer types.
  *
  * Our results go in a list of our own, drawn with Material's result classes, next to Material's
- * list. Material keeps searching its built-in index underneath, so when the service cannot be
- * reached (the site hosted alone, the index missing) we only hide our list and show Material's:
- * the buyer sees a search box that works either way.
+ * list. When the service cannot be reached (the site hosted alone, the index missing) we hide our
+ * list, show Material's and release Material's search index (search-fallback.js holds it back
+ * until then): the buyer sees a search box that works either way, and downloads Material's index
+ * only when it is needed.
  */
 (function () {
   "use strict";
@@ -22,6 +23,9 @@
   var translations = site.readJSON("__config").translations || {};
   var siteRoot = site.siteRoot;
   var endpoint = site.api("/api/search");
+  // Material's index waits for us (search-fallback.js): released at the service's first failure.
+  var fallback = window.helpcenterSearchFallback || { released: true, release: function () {} };
+  if (fallback.claim) fallback.claim();
 
   function translate(key, count) {
     var text = translations[key] || "";
@@ -160,8 +164,24 @@
       showOurs();
     }
 
+    // An empty box. Until Material's index is released its list could only say "Initializing
+    // search", so ours says what Material's says once ready.
+    function idle() {
+      if (fallback.released) {
+        showMaterial();
+        return;
+      }
+      list.textContent = "";
+      var placeholder = translate("search.result.placeholder");
+      if (meta.textContent !== placeholder) meta.textContent = placeholder;
+      shownQuery = "";
+      panel.setAttribute("data-query", "");
+      showOurs();
+    }
+
     function fail() {
       downUntil = Date.now() + RETRY_AFTER_MS;
+      fallback.release();
       showMaterial();
     }
 
@@ -169,7 +189,11 @@
       var query = value.trim();
       if (controller) controller.abort();
       controller = null;
-      if (!query || Date.now() < downUntil) {
+      if (!query) {
+        idle();
+        return;
+      }
+      if (Date.now() < downUntil) {
         showMaterial();
         return;
       }
@@ -281,6 +305,7 @@
 
     // A query already in the box (Material's ?q= deep link) is answered too.
     if (input.value.trim()) ask(input.value);
+    else idle();
   }
 
   if (window.document$ && typeof window.document$.subscribe === "function") {
