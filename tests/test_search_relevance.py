@@ -3,7 +3,8 @@
 Two sets, each split into a development part (techniques may be tuned on it) and a held-out part
 (only ever measured): tests/relevance.toml, questions that mostly use the articles' own words, and
 tests/relevance-buyers.toml, questions in buyers' own words. The targets are held on the held-out
-part of the buyers' set; the articles' words set must lose nothing (issue 13).
+part of the buyers' set, and on tests/relevance-buyers-fresh.toml, held-out questions written
+after the tuning; the articles' words set must lose nothing (issue 13).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from search.asked import read_also_asked
 TESTS_DIR = Path(__file__).parent
 ARTICLES_WORDS = TESTS_DIR / "relevance.toml"
 BUYERS_WORDS = TESTS_DIR / "relevance-buyers.toml"
+# Written after the tuning, by someone who saw neither the search nor its data: held-out only.
+BUYERS_FRESH = TESTS_DIR / "relevance-buyers-fresh.toml"
 DOCS_DIR = TESTS_DIR.parent / "docs"
 # Issue 13's targets, on the held-out part of the buyers' words.
 MIN_SUCCESS_AT_3 = 0.90
@@ -103,9 +106,11 @@ def test_sets_are_split_in_two_varied_parts(path: Path):
     assert sum(1 for case in cases if case["q"].rstrip().endswith("?")) >= 2
 
 
-def test_buyers_set_is_big_and_never_copies_a_heading():
-    cases = load_cases(BUYERS_WORDS)
-    assert len(cases) >= 150
+@pytest.mark.parametrize(("path", "size"), [(BUYERS_WORDS, 150), (BUYERS_FRESH, 100)],
+                         ids=["buyers", "fresh"])
+def test_buyers_set_is_big_and_never_copies_a_heading(path: Path, size: int):
+    cases = load_cases(path)
+    assert len(cases) >= size
     for case in cases:
         asked = words(case["q"])
         for heading in headings():
@@ -123,7 +128,7 @@ def test_also_asked_never_copies_a_held_out_question():
     # An author's line that repeats a held-out question would make the held-out figures a
     # memory test.
     held_out = [set(words(case["q"])) - QUESTION_WORDS
-                for case in load_cases(BUYERS_WORDS, "held-out")]
+                for path in (BUYERS_WORDS, BUYERS_FRESH) for case in load_cases(path, "held-out")]
     for url, questions in read_also_asked(DOCS_DIR).items():
         for question in questions:
             mine = set(words(question)) - QUESTION_WORDS
@@ -132,7 +137,8 @@ def test_also_asked_never_copies_a_held_out_question():
                 assert overlap < 0.6, (url, question, theirs)
 
 
-@pytest.mark.parametrize("path", [ARTICLES_WORDS, BUYERS_WORDS], ids=["articles", "buyers"])
+@pytest.mark.parametrize("path", [ARTICLES_WORDS, BUYERS_WORDS, BUYERS_FRESH],
+                         ids=["articles", "buyers", "fresh"])
 def test_every_expected_section_exists(built_site: Path, path: Path):
     for case in load_cases(path):
         for url in [case["url"], *case.get("also", [])]:
@@ -157,9 +163,19 @@ def test_buyers_words_held_out_keep_what_was_reached(site_search):
 
 
 @pytest.mark.xfail(strict=True, reason="issue 13's targets are not reached yet on the held-out "
-                   "part (0.88 / 0.81 measured); strict, so reaching them fails this mark")
+                   "part (0.89 / 0.81 measured); strict, so reaching them fails this mark")
 def test_buyers_words_held_out_at_the_targets(site_search):
     success, mrr, misses = measure(site_search, load_cases(BUYERS_WORDS, "held-out"))
+    assert success >= MIN_SUCCESS_AT_3, (success, misses)
+    assert mrr >= MIN_MRR_AT_10, (mrr, misses)
+
+
+def test_fresh_buyers_questions_at_the_targets(site_search):
+    # 0.940 / 0.890 the first time they were asked; 0.940 / 0.878 once four questions that repeated
+    # a heading were reworded and the "also asked as" lines close to any of them were deleted.
+    cases = load_cases(BUYERS_FRESH)
+    assert {case["part"] for case in cases} == {"held-out"}
+    success, mrr, misses = measure(site_search, cases)
     assert success >= MIN_SUCCESS_AT_3, (success, misses)
     assert mrr >= MIN_MRR_AT_10, (mrr, misses)
 
