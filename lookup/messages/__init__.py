@@ -50,7 +50,15 @@ def entry(lang: str, key: str) -> Any:
 
 def text(lang: str, key: str, **values: Any) -> str:
     """The message at a dotted id, filled with the values."""
+    if not values:
+        return _plain(lang, key)
     return str(entry(lang, key)).format(**values)
+
+
+@lru_cache(maxsize=1024)
+def _plain(lang: str, key: str) -> str:
+    """A message that takes no values (a stage, a title), worded once."""
+    return str(entry(lang, key)).format()
 
 
 def days(lang: str, count: int) -> str:
