@@ -101,10 +101,11 @@ def timeline(document: Mapping[str, Any], lang: str = DEFAULT_LANG) -> list[dict
     shipping = document.get("shipping") or {}
     for code, path in MILESTONES:
         value = dig(document, path)
-        title = messages.text(lang, f"milestones.{code}")
         if isinstance(value, str):
             if code == "shipped" and shipping.get("carrier"):
                 title = messages.text(lang, "milestones.shipped_with", carrier=shipping["carrier"])
+            else:
+                title = messages.text(lang, f"milestones.{code}")
             entries.append({"at": value, "source": "order", "status": code, "title": title})
     for event in shipping.get("events") or []:
         status = event.get("status") or "update"

@@ -122,7 +122,7 @@ class OrderStore:
         self.engine = self._create_engine(engine_options or {})
         self._schema_ready = False
         self._schema_lock = threading.Lock()
-        self._find_statements: tuple[str, str] | None = None
+        self._find_statement: str | None = None
 
     def _create_engine(self, options: dict) -> Engine:
         url = make_url(self.url)
@@ -262,35 +262,33 @@ class OrderStore:
     def find(self, order_number: str, email: str) -> dict[str, Any] | None:
         """The order with this number and email, or None for any miss.
 
-        An unknown order and a wrong email do the same work (one key lookup that reads only the
-        email key, one digest comparison), so neither the answer nor its timing tells them apart.
-        Both reads share one connection and one read transaction; the statements are rendered
-        once per store (the hot path of every lookup).
+        An unknown order and a wrong email do the same work (one key lookup that sends back the
+        email key alone, one digest comparison), so neither the answer nor its timing tells them
+        apart. The document comes back in the same statement only when the email matches: one
+        statement, so one consistent read and one round trip (the hot path of every lookup).
         """
         key = self.key(order_number)
-        email_sql, document_sql = self._find_sql()
+        given = normalize_email(email)
         with self._raw_read() as cursor:
-            cursor.execute(email_sql, (key,))
+            cursor.execute(self._find_sql(), (given, key))
             row = cursor.fetchone()
-            stored = row[0] if row is not None else None
-            # Fixed-length digests compared in constant time, against a stand-in when there is
-            # no order; the stand-in never equals a real digest.
-            expected = _digest(stored) if stored is not None else NO_ORDER_DIGEST
-            if not hmac.compare_digest(expected, _digest(normalize_email(email))) or (
-                    stored is None):
-                return None
-            cursor.execute(document_sql, (key,))
-            row = cursor.fetchone()
-        return json.loads(row[0]) if row is not None else None
+        stored, document = (row[0], row[1]) if row is not None else (None, None)
+        # Fixed-length digests compared in constant time, against a stand-in when there is
+        # no order; the stand-in never equals a real digest.
+        expected = _digest(stored) if stored is not None else NO_ORDER_DIGEST
+        if not hmac.compare_digest(expected, _digest(given)) or stored is None:
+            return None
+        return json.loads(document) if document is not None else None
 
     @contextmanager
     def _raw_read(self) -> Iterator[Any]:
-        """A driver cursor in a read transaction on a pooled connection: the lookup's hot path.
+        """A driver cursor on a pooled connection, for one statement: the lookup's hot path.
 
-        A lookup costs two key reads; SQLAlchemy's Connection around them cost several times the
-        reads themselves, so the lookup goes to the pooled driver connection directly. Driver
-        errors come out as SQLAlchemy's DBAPIError (503, as for every other read), a connection
-        the database dropped is invalidated, and the pool rolls back whatever an error left open.
+        SQLAlchemy's Connection around a key read costs several times the read itself, so the
+        lookup goes to the pooled driver connection directly. One statement is its own consistent
+        read, so it runs without BEGIN and COMMIT (autocommit; on PostgreSQL each was a round
+        trip). Driver errors come out as SQLAlchemy's DBAPIError (503, as for every other read),
+        a connection the database dropped is invalidated, and the pool cleans up after errors.
         """
         self.ensure_schema()
         dialect = self.engine.dialect
@@ -298,18 +296,18 @@ class OrderStore:
         connection = None
         try:
             connection = self.engine.raw_connection()
+            # sqlite3 runs in autocommit already (see _configure_sqlite); psycopg is told so for
+            # this statement only (no round trip), and the pool gets it back as it lent it.
+            autocommit = not self.is_sqlite
+            if autocommit:
+                connection.dbapi_connection.autocommit = True
             cursor = connection.cursor()
             try:
-                if self.is_sqlite:
-                    # The driver leaves transactions to us (see _configure_sqlite).
-                    cursor.execute("BEGIN")
                 yield cursor
-                if self.is_sqlite:
-                    cursor.execute("COMMIT")
-                else:
-                    connection.commit()
             finally:
                 cursor.close()
+                if autocommit:
+                    connection.dbapi_connection.autocommit = False
         except dbapi_error as exc:
             invalidated = connection is not None and dialect.is_disconnect(
                 exc, connection.dbapi_connection, None)
@@ -323,20 +321,20 @@ class OrderStore:
             if connection is not None:
                 connection.close()
 
-    def _find_sql(self) -> tuple[str, str]:
-        """The two lookup statements in the driver's own SQL: email key, then document by key."""
-        found = self._find_statements
+    def _find_sql(self) -> str:
+        """The lookup statement in the driver's own SQL: by key, the email key, and the document
+        only when the email key equals the given one (parameters: email key, order key)."""
+        found = self._find_statement
         if found is None:
             dialect = self.engine.dialect
             table = dialect.identifier_preparer.format_table(self.orders)
             quote = dialect.identifier_preparer.quote
             # Positional parameters: qmark for sqlite3, format (%s) for psycopg.
             mark = "?" if dialect.paramstyle == "qmark" else "%s"
-            where = f"WHERE {quote('order_key')} = {mark}"
-            found = self._find_statements = (
-                f"SELECT {quote('email_key')} FROM {table} {where}",
-                f"SELECT {quote('document')} FROM {table} {where}",
-            )
+            email_key = quote("email_key")
+            found = self._find_statement = (
+                f"SELECT {email_key}, CASE WHEN {email_key} = {mark} THEN {quote('document')} "
+                f"END FROM {table} WHERE {quote('order_key')} = {mark}")
         return found
 
     def get_meta(self, name: str) -> str | None:

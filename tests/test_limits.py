@@ -144,8 +144,17 @@ def test_the_api_and_the_no_javascript_page_share_one_allowance(tmp_path):
     assert miss(client, "G-4").status_code == 429
 
 
+def page_hit(client, address: str = "10.0.0.1"):
+    """One successful lookup of a demo order on the no-JavaScript page."""
+    return client.post("/order-status/lookup",
+                       data={"order_number": "DEMO-1011", "email": "minho.kang@example.com"},
+                       environ_base={"REMOTE_ADDR": address})
+
+
 def test_hits_cost_no_round_trip_to_the_counters(tmp_path):
-    """A buyer who finds their order never touches the limiter's storage; a miss does."""
+    """A buyer who finds their order never touches either limiter's storage; a miss does."""
+    from lookup.web.limits import limiter
+
     app = make_app(tmp_path)
     counts = app.extensions["failed_lookups"]
     calls = []
@@ -157,9 +166,57 @@ def test_hits_cost_no_round_trip_to_the_counters(tmp_path):
             return getattr(real, name)
 
     counts.storage = Watched()
+    # Flask-Limiter's own storage (searches, votes…), which its before-request check uses.
+    flask_limiter_storage = limiter.storage
+    for name in ("incr", "get", "get_expiry", "check", "clear", "reset",
+                 "get_sliding_window", "acquire_sliding_window_entry",
+                 "get_moving_window", "acquire_entry"):
+        method = getattr(flask_limiter_storage, name, None)
+        if method is not None:
+            def watched(*args, _name=name, _method=method, **kwargs):
+                calls.append(f"flask-limiter {_name}")
+                return _method(*args, **kwargs)
+            setattr(flask_limiter_storage, name, watched)
     client = app.test_client()
     for _ in range(20):
         assert hit(client).status_code == 200
+        assert page_hit(client).status_code == 200
     assert calls == []
     assert miss(client).status_code == 404
     assert "incr" in calls
+    # The watch itself works: a search is counted by Flask-Limiter.
+    client.get("/api/search?q=refund")
+    assert any(call.startswith("flask-limiter") for call in calls)
+
+
+@pytest.mark.redis
+def test_hits_send_nothing_to_redis(tmp_path, monkeypatch):
+    """With the counters in Redis, a hit (API or no-JS page) sends Redis no command at all."""
+    if not redis_up():
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    import redis
+
+    app = make_app(tmp_path, RATELIMIT_STORAGE_URL=REDIS_URL,
+                   RATELIMIT_KEY_PREFIX=uuid.uuid4().hex)
+    client = app.test_client()
+    assert hit(client).status_code == 200  # connections and scripts set up, if ever
+    commands = []
+    send = redis.Redis.execute_command
+    send_many = redis.client.Pipeline.execute
+
+    def watched(self, *args, **options):
+        commands.append(args[0])
+        return send(self, *args, **options)
+
+    def watched_pipeline(self, *args, **options):
+        commands.append("pipeline")
+        return send_many(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", watched)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", watched_pipeline)
+    for _ in range(20):
+        assert hit(client).status_code == 200
+        assert page_hit(client).status_code == 200
+    assert commands == []
+    assert miss(client).status_code == 404
+    assert commands

@@ -39,8 +39,9 @@ def site_path(lang: str, path: str) -> str:
     return path if lang == DEFAULT_LANG else f"/{lang}{path}"
 
 
+@lru_cache(maxsize=1024)
 def entry(lang: str, key: str) -> Any:
-    """The raw catalogue value at a dotted id (a string, or a table of them)."""
+    """The raw catalogue value at a dotted id (a string, or a table of them), found once."""
     value: Any = catalogue(lang)
     for part in key.split("."):
         value = value[part]
@@ -49,7 +50,15 @@ def entry(lang: str, key: str) -> Any:
 
 def text(lang: str, key: str, **values: Any) -> str:
     """The message at a dotted id, filled with the values."""
+    if not values:
+        return _plain(lang, key)
     return str(entry(lang, key)).format(**values)
+
+
+@lru_cache(maxsize=1024)
+def _plain(lang: str, key: str) -> str:
+    """A message that takes no values (a stage, a title), worded once."""
+    return str(entry(lang, key)).format()
 
 
 def days(lang: str, count: int) -> str:
@@ -57,12 +66,20 @@ def days(lang: str, count: int) -> str:
     return text(lang, "units.day_one" if count == 1 else "units.day_other", n=count)
 
 
+# Every lookup words a handful of dates, and orders share their days: a day is worded by Babel
+# once per format and language (a few years of days in two languages fit).
+@lru_cache(maxsize=8192)
+def _formatted(lang: str, pattern: str, day: date) -> str:
+    """A date in the catalogue's format named `pattern`."""
+    return format_date(day, entry(lang, pattern), locale=lang)
+
+
 def long_date(lang: str, day: date) -> str:
     """A date in a sentence: 'Saturday 6 December 2025', '12월 6일(토)'."""
-    return format_date(day, entry(lang, "formats.long_date"), locale=lang)
+    return _formatted(lang, "formats.long_date", day)
 
 
 def short_date(lang: str, day: date, today: date) -> str:
     """A date on a card: 'Sat 6 Dec', '12월 6일(토)', with the year when it is not this year."""
     pattern = "formats.short_date" if day.year == today.year else "formats.short_date_year"
-    return format_date(day, entry(lang, pattern), locale=lang)
+    return _formatted(lang, pattern, day)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -20,6 +21,12 @@ PREFLIGHT_MAX_AGE = "600"
 def allowed_origins() -> frozenset[str]:
     """The configured origins (ALLOWED_ORIGINS: comma-separated string or a list)."""
     value = current_app.config.get("ALLOWED_ORIGINS") or ""
+    return _origins(value if isinstance(value, str) else tuple(value))
+
+
+@lru_cache(maxsize=8)
+def _origins(value: str | tuple[str, ...]) -> frozenset[str]:
+    """The allowlist a setting names, parsed once per value rather than on every answer."""
     items = value.split(",") if isinstance(value, str) else value
     # "null" is what sandboxed frames and file: pages send: never trust it, even if configured.
     return frozenset(o.strip().rstrip("/") for o in items if o.strip() not in ("", "null", "*"))
@@ -76,7 +83,11 @@ def add_cors_headers(response: Response) -> Response:
     """Echo an allowed origin exactly; API answers vary by Origin so caches keep them apart."""
     if not request.path.startswith("/api/"):
         return response
-    response.vary.add("Origin")
+    if "Vary" in response.headers:
+        response.vary.add("Origin")
+    else:
+        # Most answers vary by nothing else: set it without parsing a header set.
+        response.headers["Vary"] = "Origin"
     origin = request.headers.get("Origin")
     if allowed(origin):
         response.headers["Access-Control-Allow-Origin"] = origin

@@ -68,16 +68,26 @@ PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+# The headers every answer carries unless it set its own: (name, its lower case, value).
+DEFAULT_HEADERS = tuple((name, name.lower(), value) for name, value in (
+    ("Permissions-Policy", PERMISSIONS_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "SAMEORIGIN"),
+    ("Content-Security-Policy", content_security_policy()),
+))
+
+
 def add_security_headers(response: Response) -> Response:
     """Set the headers every answer carries; a page that set its own CSP keeps it."""
     headers = response.headers
-    if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", HSTS)
-    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-    headers.setdefault("Content-Security-Policy", content_security_policy())
+    # One pass over the few headers the answer has, then appends: on every request.
+    present = {name.lower() for name in headers.keys()}
+    if request.is_secure and "strict-transport-security" not in present:
+        headers.add("Strict-Transport-Security", HSTS)
+    for name, lower, value in DEFAULT_HEADERS:
+        if lower not in present:
+            headers.add(name, value)
     return response
 
 
