@@ -351,8 +351,8 @@ class SearchIndex:
                                               clicked)
             # Misspelt words are searched as corrected already; the suggestion tells the buyer
             # so, when the correction is what found the answers.
-            if any(unit.correction for unit in units) and self._corrections_help(table, units,
-                                                                                 ranked):
+            if any(unit.correction for unit in units) and self._corrections_help(
+                    table, parsed, units, ranked):
                 answer["suggestion"] = suggestion(q, units)
         lookup = next((unit.intent.lookup for unit in units if unit.intent and unit.intent.lookup),
                       None)
@@ -374,12 +374,14 @@ class SearchIndex:
                                   stems={stem for form in alternatives for stem in form}))
         return added
 
-    def _corrections_help(self, table: ImpactTable, units: list[Unit],
+    def _corrections_help(self, table: ImpactTable, parsed: ParsedQuery, units: list[Unit],
                           corrected: list[tuple[float, int]]) -> bool:
         """True when the corrected words find a clearly better best section than the rest alone."""
         if not corrected:
             return False
-        plain = self._ranked(table, [unit for unit in units if not unit.correction])
+        # The rest alone: without the corrected words, nor the intents only they revealed.
+        rest = [unit for unit in units if not unit.correction and not unit.intent]
+        plain = self._ranked(table, rest + self._intent_units(parsed, rest))
         # Best scores, not first places: the results list is reordered in place (phrases first).
         best = max(score for score, _ in corrected)
         return not plain or best >= SUGGEST_RATIO * max(score for score, _ in plain)
