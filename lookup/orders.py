@@ -79,7 +79,8 @@ def dig(document: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     """Follow a path of keys through nested mappings, None where any step is missing."""
     value: Any = document
     for key in path:
-        if not isinstance(value, Mapping):
+        # dict first: the Mapping check alone cost more than the rest of the walk.
+        if not isinstance(value, (dict, Mapping)):
             return None
         value = value.get(key)
     return value
