@@ -49,9 +49,11 @@ def timed(command: list[str], database: Path, env: dict[str, str] | None = None
         path.unlink(missing_ok=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    # Progress lines go to stderr: kept only to say why a run failed.
+    run = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.perf_counter() - started
+    if run.returncode:
+        sys.exit(f"{command[-1]}: exit {run.returncode}\n{run.stderr.decode()[-2000:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
