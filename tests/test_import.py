@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from lookup import importer
 from lookup.web.cli import main
@@ -147,3 +148,91 @@ def test_unseekable_input_is_imported_in_one_pass(app):
     stream = Pipe(jsonl(*[make_order(order_number=f"P-{n}") for n in range(3)]).encode())
     count, result = importer.import_stream(app.extensions["order_store"], stream)
     assert count == 3 and result.created == 3
+
+
+# -- what the fast paths must not change --------------------------------------------------------
+
+def stored_rows(store) -> list:
+    """Every stored order row, whole, by key."""
+    with store.read() as conn:
+        return list(conn.execute(select(store.orders).order_by(store.orders.c.order_key)))
+
+
+def test_a_bad_line_after_150_000_good_ones_leaves_the_store_as_it_was(app, tmp_path,
+                                                                       monkeypatch):
+    store = app.extensions["order_store"]
+    store.apply([make_order(order_number="KEEP-1"), make_order(order_number="BULK-7")])
+    before = stored_rows(store)
+    # Small valid lines (one of them a newer BULK-7, an update), then a bad one.
+    line = json.dumps({"order_number": "BULK-{n}", "email": "b@example.com", "status": "shipped",
+                       "placed_at": "2026-03-05T10:00:00+09:00", "seller": {"name": "S"}})
+    path = tmp_path / "orders.jsonl"
+    with path.open("w") as out:
+        for n in range(150_000):
+            out.write(line.replace("{n}", str(n)) + "\n")
+        out.write(json.dumps(make_order(order_number="BAD-1",
+                                        shipping=shipping(events=[{"at": "soon"}]))) + "\n")
+    written = []
+    apply_batch = store._apply_batch
+
+    def counted(conn, batch, *rest):
+        written.append(len(batch))
+        apply_batch(conn, batch, *rest)
+
+    monkeypatch.setattr(store, "_apply_batch", counted)
+    with path.open("rb") as stream, pytest.raises(importer.ImportRejected) as rejected:
+        importer.import_stream(store, stream)
+    assert [str(error) for error in rejected.value.errors] == [
+        "line 150001: shipping.events[0].at: must be an ISO 8601 date-time with a UTC offset"]
+    # The good lines were written inside the transaction before the bad one was read...
+    assert sum(written) >= 140_000
+    # ...and rolled back with it.
+    assert stored_rows(store) == before
+
+
+def test_the_stored_text_is_the_line_as_json_loads_reads_it_in_canonical_form(app, write):
+    document = make_order(note='선물 "포장" \\ \u2028 😀 \x7f', rating=4.8, big=2**70, tiny=1e-7,
+                          huge=1e16, nan=float("nan"), extra={"z": [1.5, None, True], "a": {}})
+    for ascii_only in (True, False):
+        line = json.dumps(document, ensure_ascii=ascii_only)
+        count, _ = importer.import_stream(app.extensions["order_store"],
+                                          io.BytesIO(line.encode() + b"\n"))
+        assert count == 1
+        [row] = stored_rows(app.extensions["order_store"])
+        assert row.document == json.dumps(json.loads(line), ensure_ascii=False, sort_keys=True,
+                                          separators=(",", ":"))
+
+
+def test_a_line_only_json_loads_reads_is_imported_as_it_reads_it(app):
+    # A UTF-8 byte order mark: pydantic's parser refuses it, json.loads skips it.
+    line = b"\xef\xbb\xbf" + json.dumps(make_order(note="bom")).encode() + b"\n"
+    count, result = importer.import_stream(app.extensions["order_store"], io.BytesIO(line))
+    assert (count, result.created) == (1, 1)
+    assert app.extensions["order_store"].get("CM-100234")["note"] == "bom"
+
+
+@pytest.mark.parametrize("line, field", [
+    # A lone surrogate spelt as an escape, and as raw bytes (which json.loads passes through).
+    (json.dumps(make_order(note="\ud800")).encode(), "note"),
+    (json.dumps(make_order(note="x")).encode().replace(b'"x"', b'"\xed\xa0\x80"'), "note"),
+    (json.dumps(make_order(seller={"name": "S\u0000"})).encode(), "seller.name"),
+])
+def test_text_no_database_can_hold_is_refused_by_field(app, line, field):
+    store = app.extensions["order_store"]
+    with pytest.raises(importer.ImportRejected) as rejected:
+        importer.import_stream(store, io.BytesIO(b"\n" + line + b"\n"))
+    assert [str(error) for error in rejected.value.errors] == [
+        f"line 2: {field}: must not contain NUL or unpaired surrogates"]
+    assert store.count() == 0
+
+
+@pytest.mark.parametrize("line", [b"{not json", b'{"a": 1}}', b'{"a": "\t"}', b"\xff",
+                                  b'{"a": 01}'])
+def test_invalid_json_is_worded_by_json_loads(app, line):
+    try:
+        json.loads(line)
+    except ValueError as exc:
+        expected = f"line 1: line: not valid JSON ({exc})"
+    with pytest.raises(importer.ImportRejected) as rejected:
+        importer.import_stream(app.extensions["order_store"], io.BytesIO(line + b"\n"))
+    assert [str(error) for error in rejected.value.errors] == [expected]
