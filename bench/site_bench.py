@@ -106,9 +106,11 @@ def build(work_dir: Path) -> dict[str, float]:
     started, cpu = time.perf_counter(), _children_cpu()
     build_site(site_dir, work_dir / "mkdocs.yml")
     site_seconds, site_cpu = time.perf_counter() - started, _children_cpu() - cpu
-    started, cpu = time.perf_counter(), time.process_time()
+    # The index's CPU time counts the process it forks to work out the scores beside it.
+    started, cpu = time.perf_counter(), time.process_time() + _children_cpu()
     sections = search.build_index(site_dir, index_dir)
-    index_seconds, index_cpu = time.perf_counter() - started, time.process_time() - cpu
+    index_seconds = time.perf_counter() - started
+    index_cpu = time.process_time() + _children_cpu() - cpu
     total = site_seconds + index_seconds
     return {"site_s": site_seconds, "index_s": index_seconds, "total_s": total,
             "index_share": index_seconds / total, "site_cpu_s": site_cpu,

@@ -9,6 +9,8 @@ import os
 import re
 import shutil
 import tempfile
+import threading
+import traceback
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -484,7 +486,18 @@ def write_index(documents: Iterator[dict[str, str]], index_dir: Path,
         for writer in writers.values():
             writer.cancel()
         raise
-    return sum(writer.commit() for writer in writers.values())
+    count = 0
+    waiting = list(writers.values())
+    try:
+        while waiting:
+            count += waiting[0].commit()
+            waiting.pop(0)
+    except BaseException:
+        # The failed writer has given up its segment; the others have not begun theirs.
+        for writer in waiting[1:]:
+            writer.cancel()
+        raise
+    return count
 
 
 class _LanguageWriter:
@@ -514,8 +527,16 @@ class _LanguageWriter:
     def commit(self) -> int:
         """Write the segment and the scores; return how many sections were written."""
         urls = self.urls
-        self.segment.commit()
+        # The scores are worked out on the other core while Whoosh writes the segment.
+        expected = self.segment.segment_id() if urls else "empty"
+        scores: Callable[..., None] = lambda check=True: None  # noqa: E731
         try:
+            try:
+                scores = run_aside(lambda: self.impacts.save(self.index_dir, expected))
+            except BaseException:
+                self.segment.cancel()
+                raise
+            self.segment.commit()
             with self.ix.reader() as reader:
                 segment_id = impacts_segment_id(reader)
                 # The table is indexed by docnum: Whoosh must have numbered the sections as added.
@@ -524,10 +545,44 @@ class _LanguageWriter:
                              or reader.stored_fields(len(urls) - 1)["url"] != urls[-1]):
                     raise RuntimeError(
                         "Whoosh numbered the sections differently from the order added")
-            self.impacts.save(self.index_dir, segment_id)
+            scores()
+            if segment_id != expected:
+                raise RuntimeError(f"Whoosh wrote segment {segment_id}, not {expected}")
         finally:
+            scores(check=False)
             self.ix.close()
         return len(urls)
+
+
+def run_aside(work: Callable[[], None]) -> Callable[..., None]:
+    """Start work in a forked process, so it runs beside this one; return a function that waits
+    for it and raises if it failed (with check=False: only waits, if it has not already).
+
+    Only when this process has no other thread (forking one that has is unsafe): otherwise the
+    work runs here and now.
+    """
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        work()
+        return lambda check=True: None
+    pid = os.fork()
+    if pid == 0:  # the child: do the work, never return into the caller
+        status = 1
+        try:
+            work()
+            status = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(status)
+    waited: list[int] = []
+
+    def wait(check: bool = True) -> None:
+        if not waited:
+            waited.append(os.waitpid(pid, 0)[1])
+        if check and waited[0] != 0:
+            raise RuntimeError(f"working out the search scores failed (wait status {waited[0]})")
+
+    return wait
 
 
 def swap_in(built: Path, index_dir: Path) -> None:

@@ -164,6 +164,10 @@ class SegmentBuilder:
                 fieldwriter.finish_term()
             fieldwriter.finish_field()
 
+    def segment_id(self) -> str:
+        """The id of the segment being written (its files and the score table are named so)."""
+        return self._writer.newsegment.segment_id()
+
     def cancel(self) -> None:
         """Give up: Whoosh removes the segment's files."""
         self._writer.cancel()

@@ -598,3 +598,67 @@ def test_attributes_and_references_read_as_html_parser_reads_them():
         "<p>Open the order", "<P>Caf&eacute; &#233; &amp;amp<br/>Open the order")
     assert _fast_page(html) == _html_parser_page(html)
     assert "Café é &amp" in parse_page(html, "/t/").sections[1].joined_text()
+
+
+@pytest.mark.parametrize("other_thread", [False, True], ids=["aside", "here"])
+def test_scores_that_fail_fail_the_build(site: Path, tmp_path: Path, monkeypatch,
+                                         other_thread: bool):
+    import threading
+
+    index_dir = tmp_path / "index"
+    build_index(site, index_dir)
+
+    def broken(*args, **kwargs):
+        raise ValueError("no scores")
+
+    monkeypatch.setattr("search.impacts.ImpactBuilder.save", broken)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    if other_thread:
+        thread.start()  # the scores are then worked out in this process
+    try:
+        with pytest.raises((RuntimeError, ValueError)):
+            build_index(site, index_dir)
+    finally:
+        stop.set()
+        if other_thread:
+            thread.join()
+    assert open_index(index_dir).section_count() == 9
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".index")] == []
+
+
+def test_work_aside_runs_in_another_process_unless_threads_run():
+    import os
+    import threading
+
+    from search.indexer import run_aside
+
+    pids: list[int] = []
+    wait = run_aside(lambda: pids.append(os.getpid()))
+    wait()
+    # Forked (nothing added here) when this process has no other thread; here otherwise.
+    assert pids == ([] if threading.active_count() == 1 else [os.getpid()])
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        run_aside(lambda: pids.append(os.getpid()))()
+    finally:
+        stop.set()
+        thread.join()
+    assert pids[-1] == os.getpid()
+
+
+def test_work_aside_that_fails_raises_when_waited_for():
+    from search.indexer import run_aside
+
+    def broken() -> None:
+        raise ValueError("no")
+
+    try:
+        wait = run_aside(broken)
+    except ValueError:
+        return  # ran here, as with other threads running: raised at once
+    with pytest.raises(RuntimeError, match="failed"):
+        wait()
+    wait(check=False)
