@@ -22,6 +22,8 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 from collections.abc import Mapping
+from itertools import chain
+from itertools import compress
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -155,10 +157,53 @@ class ImpactBuilder:
         self._weights: list[float] = []
         # word -> stem, for this build (stem_word's shared cache is smaller than a vocabulary).
         self._stems: dict[str, str] = {}
+        # lowercased ASCII word -> its stem, or "" when the analysis drops it (see _analyse).
+        self._terms: dict[str, str] = {}
         self._headings: list[str] = []
         self._titles: list[str] = []
         # An "also asked as" question's stems (sorted, joined) -> the sections that list it.
         self._asked: dict[str, list[int]] = {}
+
+    def _analyse(self, text: str, spelled: set[str] | None) -> tuple[list[str], int]:
+        """analyse(text), stemmed; adds the words kept to spelled, when given.
+
+        ASCII text has no Hangul and lowercases word by word as a whole: it is split once and
+        each word looked up in this build's table of what it becomes ("" when dropped)."""
+        terms = self._terms
+        if text.isascii():
+            words = _TOKEN.findall(text.lower())
+            stems = list(map(terms.get, words))
+            if None in stems:
+                stems = [stem if stem is not None else self._term(word)
+                         for stem, word in zip(stems, words, strict=True)]
+            if "" not in stems:
+                if spelled is not None:
+                    spelled.update(words)
+                return stems, 0
+            if spelled is not None:
+                spelled.update(compress(words, stems))
+            first = 0
+            while first < len(stems) and not stems[first]:
+                first += 1
+            kept = list(filter(None, stems))
+            return kept, first if kept else 0
+        words, first = analyse(text)
+        if spelled is not None:
+            spelled.update(words)
+        stems_of = self._stems
+        stems = list(map(stems_of.get, words))
+        if None in stems:
+            stems = [stem if stem is not None else stems_of.setdefault(word, stem_word(word))
+                     for stem, word in zip(stems, words, strict=True)]
+        return stems, first
+
+    def _term(self, word: str) -> str:
+        """What a lowercased ASCII word becomes: its stem, or "" for a word the analysis drops."""
+        term = ""
+        if len(word) >= 2 and word not in STOP_WORDS:
+            term = self._stems.get(word) or self._stems.setdefault(word, stem_word(word))
+        self._terms[word] = term
+        return term
 
     def words_analyzer(self) -> Analyzer:
         """The index's analysis without stemming: the words as written, for spelling."""
@@ -173,34 +218,29 @@ class ImpactBuilder:
         docnum = len(self._weights)
         sequences = []
         analysed = {}
-        counts: dict[str, list[int]] = {}
+        field_counts: list[Counter[str]] = []
         spelled: set[str] = set()
         stems_of = self._stems
         width = len(self._fields)
         for index, name in enumerate(self._fields):
-            words, first = analyse(document.get(name) or "")
-            if name in SPELLING_FIELDS:
-                spelled.update(words)
-            stems = list(map(stems_of.get, words))
-            if None in stems:
-                stems = [stem if stem is not None else stems_of.setdefault(word, stem_word(word))
-                         for stem, word in zip(stems, words, strict=True)]
+            stems, first = self._analyse(document.get(name) or "",
+                                         spelled if name in SPELLING_FIELDS else None)
             sequences.append(stems)
             analysed[name] = (stems, first)
             self._totals[index] += len(stems)
             # Whoosh stores a section's field length in one byte; score with what it reads back.
             self._lengths[index].append(byte_to_length(length_to_byte(len(stems))) if stems else 0)
-            for stem, tf in Counter(stems).items():
-                tfs = counts.get(stem)
-                if tfs is None:
-                    tfs = counts[stem] = [0] * width
-                tfs[index] = tf
+            field_counts.append(Counter(stems))
+        # Every stem of the section, field by field, in order; its frequency in each field.
+        counts = dict.fromkeys(chain.from_iterable(field_counts))
+        columns = [map(found.get, counts, repeat(0)) for found in field_counts]
         all_tfs = self._tfs
-        for stem, tfs in counts.items():
+        for stem, tfs in zip(counts, zip(*columns, strict=True), strict=True):
             postings = all_tfs.get(stem)
             if postings is None:
-                postings = all_tfs[stem] = {}
-            postings[docnum] = tuple(tfs)
+                all_tfs[stem] = {docnum: tfs}
+            else:
+                postings[docnum] = tfs
         # Pairs of neighbouring stems per field: a phrase occurs only where all its pairs do.
         pairs: list[set[tuple[str, str]] | None] = [None] * width
         for first in counts.keys() & self._phrases.keys():
@@ -208,7 +248,7 @@ class ImpactBuilder:
                 where = []
                 for i, stems in enumerate(sequences):
                     if len(stems) < len(form) or not all(
-                            counts.get(stem, (0,) * width)[i] for stem in form):
+                            field_counts[i].get(stem) for stem in form):
                         continue
                     if pairs[i] is None:
                         pairs[i] = set(zip(stems, stems[1:], strict=False))
@@ -236,12 +276,9 @@ class ImpactBuilder:
         bs = [FIELD_B.get(name, DEFAULT_B) for name in self._fields]
         idfs: list[dict[str, float]] = [{} for _ in self._fields]
         for stem, postings in self._tfs.items():
-            dfs = [0] * len(self._fields)
-            for tfs in postings.values():
-                for index, tf in enumerate(tfs):
-                    if tf:
-                        dfs[index] += 1
-            for index, df in enumerate(dfs):
+            # One column of term frequencies per field, counted in C.
+            for index, column in enumerate(zip(*postings.values(), strict=True)):
+                df = len(column) - column.count(0)
                 if df:
                     idfs[index][stem] = math.log(count / (df + 1)) + 1
         return boosts, bs, idfs
@@ -261,10 +298,24 @@ class ImpactBuilder:
             return boosts[index] * _bm25(idfs[index][stem], tf, lengths[index][docnum],
                                          averages[index], bs[index])
 
+        # The part of BM25's denominator that depends on a section's field length, as _bm25
+        # works it out.
+        norms = [[K1 * ((1 - bs[i]) + bs[i] * length / averages[i]) for length in lengths[i]]
+                 for i in fields]
+        k1_plus_1 = K1 + 1
         scores: dict[Form, dict[int, float]] = {}
         for stem, postings in self._tfs.items():
-            scores[(stem,)] = {docnum: sum(field_score(stem, docnum, i) for i in fields)
-                               for docnum in postings}
+            docs = list(postings)
+            parts = []
+            for i, column in enumerate(zip(*postings.values(), strict=True)):
+                if column.count(0) == len(column):
+                    continue
+                idf, boost, norm = idfs[i][stem], boosts[i], norms[i]
+                # field_score, term by term: the same operations in the same order.
+                parts.append([boost * (idf * ((tf * k1_plus_1) / (tf + norm[docnum])))
+                              if tf else 0.0 for tf, docnum in zip(column, docs, strict=True)])
+            # Summed field by field, in order, as sum(field_score(...) for i in fields).
+            scores[(stem,)] = dict(zip(docs, map(sum, zip(*parts, strict=True)), strict=True))
         for form in self._synonyms.forms():
             if len(form) > 1 and all((stem,) in scores for stem in form):
                 scores[form] = self._phrase_scores(form, scores, field_score)

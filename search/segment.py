@@ -33,6 +33,10 @@ class SegmentBuilder:
         self._writer = writer
         self._schema = writer.schema
         self._postings: Postings = {}
+        # The same for the fields given as tokens, keyed by the token (see _add_tokens).
+        self._tokens: dict[str, dict[str, tuple[list[int], list[float], list[bytes]]]] = {}
+        # position -> the encoded value of a posting with that one position.
+        self._single: dict[int, bytes] = {}
         # field -> the length Whoosh reads back for each docnum (0 where the field is empty).
         self._lengths: dict[str, list[int]] = {}
 
@@ -52,10 +56,11 @@ class SegmentBuilder:
                 field = schema[name]
                 length = 0
                 if field.indexed:
-                    terms = self._postings.setdefault(name, {})
                     if name in analysed:
+                        terms = self._tokens.setdefault(name, {})
                         length = self._add_tokens(terms, field, docnum, *analysed[name])
                     else:
+                        terms = self._postings.setdefault(name, {})
                         for tbytes, freq, weight, vbytes in field.index(value):
                             if field.scorable:
                                 length += freq
@@ -80,33 +85,55 @@ class SegmentBuilder:
 
     def _add_tokens(self, terms: dict, field: Any, docnum: int, tokens: list[str],
                     first: int) -> int:
-        """Postings of one analysed field, as Whoosh's Positions format encodes them."""
+        """Postings of one analysed field, as Whoosh's Positions format encodes them.
+
+        terms is keyed by the token itself here (encoded when written: UTF-8 sorts as the
+        code points do)."""
         fmt = field.format
         if type(fmt).__name__ != "Positions":
             raise TypeError("only TEXT fields with positions can be given as tokens")
-        positions: dict[str, list[int]] = {}
-        for offset, token in enumerate(tokens):
-            found = positions.get(token)
-            if found is None:
-                positions[token] = [first + offset]
-            else:
-                found.append(first + offset)
         boost = fmt.field_boost
         encode = fmt.encode
-        for token, poslist in positions.items():
-            tbytes = token.encode("utf-8")
-            entry = terms.get(tbytes)
+        # Each token's last position; when no token repeats, its only one.
+        last = dict(zip(tokens, range(first, first + len(tokens)), strict=True))
+        if len(last) == len(tokens):
+            found = [(token, 1, position) for token, position in last.items()]
+        else:
+            positions: dict[str, list[int]] = {}
+            for position, token in enumerate(tokens, first):
+                known = positions.get(token)
+                if known is None:
+                    positions[token] = [position]
+                else:
+                    known.append(position)
+            found = [(token, len(poslist), poslist[0] if len(poslist) == 1 else poslist)
+                     for token, poslist in positions.items()]
+        single = self._single
+        for token, frequency, where in found:
+            if frequency == 1:
+                # Most postings have one position: encoded once per position, not per posting.
+                value = single.get(where)
+                if value is None:
+                    value = single[where] = encode([where])
+            else:
+                value = encode(where)
+            entry = terms.get(token)
             if entry is None:
-                entry = terms[tbytes] = ([], [], [])
+                entry = terms[token] = ([], [], [])
             entry[0].append(docnum)
-            entry[1].append(len(poslist) * boost)
-            entry[2].append(encode(poslist))
+            entry[1].append(frequency * boost)
+            entry[2].append(value)
         return len(tokens)
 
     def _write_postings(self) -> None:
         """Every field's terms in order, each term's postings in blocks, as Whoosh writes them."""
         fieldwriter = self._writer.fieldwriter
         count = self._writer.docnum
+        for name, terms in self._tokens.items():
+            if name in self._postings:
+                raise TypeError(f"field {name!r} given both as tokens and as text")
+            self._postings[name] = {token.encode("utf-8"): postings
+                                    for token, postings in terms.items()}
         for name in sorted(self._postings):
             terms = self._postings[name]
             if not terms:
@@ -127,12 +154,19 @@ class SegmentBuilder:
                     nonzero = [n for n in block_lengths if n]
                     postwriter._ids = array("I", docs[start:end])
                     postwriter._weights = array("f", weights[start:end])
-                    postwriter._values = [v for v in values[start:end] if v]
+                    # Copies of the values: a value shared by two postings (see _add_tokens)
+                    # would be pickled once, unlike Whoosh's.
+                    postwriter._values = list(map(bytes, map(memoryview,
+                                                             filter(None, values[start:end]))))
                     postwriter._minlength = min(nonzero) if nonzero else None
                     postwriter._maxlength = max(block_lengths)
                     postwriter._maxweight = max(0, max(weights[start:end]))
                 fieldwriter.finish_term()
             fieldwriter.finish_field()
+
+    def segment_id(self) -> str:
+        """The id of the segment being written (its files and the score table are named so)."""
+        return self._writer.newsegment.segment_id()
 
     def cancel(self) -> None:
         """Give up: Whoosh removes the segment's files."""

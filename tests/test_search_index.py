@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -531,7 +532,7 @@ def test_parsing_only_the_parts_read_gives_the_whole_pages_sections():
     from search.indexer import _parts
 
     html = TRACKING
-    assert len(_parts(html)) == 2
+    assert len(_parts(html)) == 3
     whole = ContentParser()
     whole.feed(html)
     whole.close()
@@ -539,3 +540,125 @@ def test_parsing_only_the_parts_read_gives_the_whole_pages_sections():
     assert page.breadcrumb == " › ".join(whole.breadcrumb)
     assert [(s.anchor, s.heading, s.joined_text(), s.link_density()) for s in page.sections] \
         == [(s.anchor, s.heading, s.joined_text(), s.link_density()) for s in whole.sections]
+
+
+def _html_parser_page(html: str) -> tuple:
+    """What HTMLParser itself reads from a page's parts: title, breadcrumb and sections."""
+    from search.indexer import _parts
+
+    parser = ContentParser()
+    for part in _parts(html):
+        parser.feed(part)
+    parser.close()
+    return (parser.title, parser.breadcrumb,
+            [(s.anchor, s.heading, s.text, s.link_chars) for s in parser.sections])
+
+
+def _fast_page(html: str, navs=None) -> tuple | None:
+    """What the build's own tokenizer reads from a page's parts (None when it falls back)."""
+    from search.indexer import _feed_parts
+    from search.indexer import _parts
+
+    parser = ContentParser()
+    if not _feed_parts(parser, _parts(html), navs):
+        return None
+    return (parser.title, parser.breadcrumb,
+            [(s.anchor, s.heading, s.text, s.link_chars) for s in parser.sections])
+
+
+def test_fast_parsing_reads_what_html_parser_reads(built_site: Path):
+    """Every page of the real site, English and Korean, parsed as HTMLParser parses it."""
+    from search.indexer import _NavStates
+
+    navs = _NavStates()
+    pages = sorted(built_site.rglob("*.html"))
+    assert len(pages) > 40
+    for path in pages:
+        html = path.read_text(encoding="utf-8")
+        assert _fast_page(html, navs) == _html_parser_page(html), path
+
+
+def test_unusual_markup_falls_back_to_html_parser():
+    """Comments, scripts and stray angle brackets are left to HTMLParser, with the same result."""
+    plain = TRACKING.replace("<script>ignored()</script>", "")
+    assert _fast_page(plain) is not None
+    for extra in ("<!-- a > b -->", "<script>if (a<b) {}</script>", "a < b", "<p class=x=y>"):
+        html = plain.replace("<p>Open the order", f"{extra}<p>Open the order")
+        assert _fast_page(html) is None
+        page = parse_page(html, "/delivery/tracking/")
+        assert [(s.anchor, s.heading, s.joined_text()) for s in page.sections] \
+            == [(s[0], s[1], re.sub(r"\s+", " ", "".join(s[2])).strip())
+                for s in _html_parser_page(html)[2]]
+
+
+def test_attributes_and_references_read_as_html_parser_reads_them():
+    html = TRACKING.replace("<script>ignored()</script>", "").replace(
+        '<h2 id="track-your-parcel">',
+        "<h2 data-x ID='track-your-parcel' class=\"a&amp;b\">").replace(
+        "<p>Open the order", "<P>Caf&eacute; &#233; &amp;amp<br/>Open the order")
+    assert _fast_page(html) == _html_parser_page(html)
+    assert "Café é &amp" in parse_page(html, "/t/").sections[1].joined_text()
+
+
+@pytest.mark.parametrize("other_thread", [False, True], ids=["aside", "here"])
+def test_scores_that_fail_fail_the_build(site: Path, tmp_path: Path, monkeypatch,
+                                         other_thread: bool):
+    import threading
+
+    index_dir = tmp_path / "index"
+    build_index(site, index_dir)
+
+    def broken(*args, **kwargs):
+        raise ValueError("no scores")
+
+    monkeypatch.setattr("search.impacts.ImpactBuilder.save", broken)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    if other_thread:
+        thread.start()  # the scores are then worked out in this process
+    try:
+        with pytest.raises((RuntimeError, ValueError)):
+            build_index(site, index_dir)
+    finally:
+        stop.set()
+        if other_thread:
+            thread.join()
+    assert open_index(index_dir).section_count() == 9
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".index")] == []
+
+
+def test_work_aside_runs_in_another_process_unless_threads_run():
+    import os
+    import threading
+
+    from search.indexer import run_aside
+
+    pids: list[int] = []
+    wait = run_aside(lambda: pids.append(os.getpid()))
+    wait()
+    # Forked (nothing added here) when this process has no other thread; here otherwise.
+    assert pids == ([] if threading.active_count() == 1 else [os.getpid()])
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        run_aside(lambda: pids.append(os.getpid()))()
+    finally:
+        stop.set()
+        thread.join()
+    assert pids[-1] == os.getpid()
+
+
+def test_work_aside_that_fails_raises_when_waited_for():
+    from search.indexer import run_aside
+
+    def broken() -> None:
+        raise ValueError("no")
+
+    try:
+        wait = run_aside(broken)
+    except ValueError:
+        return  # ran here, as with other threads running: raised at once
+    with pytest.raises(RuntimeError, match="failed"):
+        wait()
+    wait(check=False)
