@@ -62,15 +62,23 @@ def postgres_unreachable() -> str | None:
     return None
 
 
+def database_url(kind: str, tmp_path: Path) -> str:
+    """A database to test on: a SQLite file in tmp_path, or the local PostgreSQL ("postgresql"),
+    skipping the test only when that server cannot be reached."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'orders.sqlite'}"
+    reason = postgres_unreachable()
+    if reason:
+        pytest.skip(f"{reason}; set HELPCENTER_TEST_POSTGRES_URL or start the server")
+    return POSTGRES_URL
+
+
 def postgres_store(prefix: str) -> OrderStore:
     """A store on the local PostgreSQL, or a skip when the server cannot be reached.
 
     Only an unreachable server skips: an error in our own schema set-up fails the test.
     """
-    reason = postgres_unreachable()
-    if reason:
-        pytest.skip(f"{reason}; set HELPCENTER_TEST_POSTGRES_URL or start the server")
-    store = OrderStore(POSTGRES_URL, table_prefix=prefix)
+    store = OrderStore(database_url("postgresql", Path()), table_prefix=prefix)
     store.ensure_schema()
     return store
 

@@ -26,9 +26,8 @@ from lookup.orders import normalize_order_number
 from lookup.store import OrderStore
 from lookup.store import engine_url
 from lookup.web.cli import main
-from tests.lookup_fixtures import POSTGRES_URL
+from tests.lookup_fixtures import database_url
 from tests.lookup_fixtures import make_order
-from tests.lookup_fixtures import postgres_unreachable
 from tests.lookup_fixtures import shipping
 
 # The DDL the release before migrations ran (lookup.store ensure_schema at schema_version 1, then
@@ -67,13 +66,7 @@ ORDERS = [
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(URL, table prefix) of an empty database; every table of the prefix dropped afterwards."""
     prefix = f"m{uuid.uuid4().hex[:10]}_"
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'orders.sqlite'}"
-    else:
-        reason = postgres_unreachable()
-        if reason:
-            pytest.skip(f"{reason}; set HELPCENTER_TEST_POSTGRES_URL or start the server")
-        url = POSTGRES_URL
+    url = database_url(request.param, tmp_path)
     yield url, prefix
     engine = create_engine(engine_url(url))
     with engine.begin() as conn:

@@ -17,9 +17,8 @@ from lookup.insights_store import OTHER_QUERIES
 from lookup.insights_store import InsightsStore
 from lookup.report import display_width
 from lookup.web.cli import main
-from tests.lookup_fixtures import POSTGRES_URL
+from tests.lookup_fixtures import database_url
 from tests.lookup_fixtures import open_store
-from tests.lookup_fixtures import postgres_unreachable
 
 TOKEN = "s3cret-operator-token-0123456789abcdef"
 DAY = date(2026, 11, 2)
@@ -33,13 +32,7 @@ def lang_app(request: pytest.FixtureRequest, tmp_path: Path, built_site: Path,
              built_index: Path) -> Iterator[Flask]:
     """The app with the built site's search index, its counts on SQLite or PostgreSQL."""
     prefix = f"l{uuid.uuid4().hex[:10]}_"
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'orders.sqlite'}"
-    else:
-        reason = postgres_unreachable()
-        if reason:
-            pytest.skip(f"{reason}; set HELPCENTER_TEST_POSTGRES_URL or start the server")
-        url = POSTGRES_URL
+    url = database_url(request.param, tmp_path)
     app = create_app({"TESTING": True, "SITE_DIR": str(built_site), "DATABASE_URL": url,
                       "DATABASE_TABLE_PREFIX": prefix, "SEARCH_INDEX_DIR": str(built_index),
                       "OPERATOR_TOKEN": TOKEN})
