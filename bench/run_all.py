@@ -128,17 +128,16 @@ def korean_markdown(results: dict[str, Any]) -> list[str]:
            "generated Korean sections (bench/search_speed.py --lang ko). *Before*: Hangul "
            "questions asked of the English index (raw ranks in "
            "bench/latest/relevance-ko-before.json). Tuned on the development part only.", "",
-           "| analysis | dev | held-out | p95 ms | loads in | memory |",
-           "|---|---:|---:|---:|---:|---:|",
+           "| analysis | dev | held-out | p95 ms | loads in |",
+           "|---|---:|---:|---:|---:|",
            f"| before | {before['dev']['success@3']:.2f} / {before['dev']['mrr@10']:.2f} | "
            f"{before['held-out']['success@3']:.2f} / {before['held-out']['mrr@10']:.2f} "
-           "| — | — | — |"]
+           "| — | — |"]
     for analyzer, got in results.items():
         speed = got.get("speed") or [{}]
         out.append(f"| {analyzer} | {got['dev']['success@3']:.2f} / {got['dev']['mrr@10']:.2f} | "
                    f"{got['held-out']['success@3']:.2f} / {got['held-out']['mrr@10']:.2f} | "
-                   f"{speed[-1].get('p95_ms', float('nan')):.1f} | {got['load_seconds']} s | "
-                   f"+{got['load_mb']} MB |")
+                   f"{speed[-1].get('p95_ms', float('nan')):.1f} | {got['load_seconds']} s |")
     return out
 
 
@@ -468,8 +467,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="small sizes (100,000 orders, small sites) for development")
     parser.add_argument("--keep-work", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--table-only", action="store_true",
+                        help="measure nothing: rewrite RESULTS.md from bench/latest/results.json")
     args = parser.parse_args()
     os.chdir(PROJECT_DIR)
+    if args.table_only:
+        results = json.loads((LATEST_DIR / "results.json").read_text(encoding="utf-8"))
+        (LATEST_DIR / "RESULTS.md").write_text(markdown(results), encoding="utf-8")
+        return
     started = time.perf_counter()
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="helpcenter-bench-"))
