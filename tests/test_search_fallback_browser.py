@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import urllib.request
 
 import pytest
 
 from tests.test_helpbar_browser import page  # noqa: F401  (a fixture)
 from tests.test_helpbar_browser import service  # noqa: F401  (a fixture)
 from tests.test_helpbar_browser import static_site  # noqa: F401  (a fixture)
+from tests.test_helpbar_browser import with_instant_navigation
 
 pytestmark = pytest.mark.browser
 
@@ -17,15 +17,6 @@ OURS = "[data-helpbar-results]"
 MATERIALS = "[data-md-component=search-result]"
 BOX = "[data-md-component=search-query]"
 INDEX = re.compile(r"/search/search_index\.json$")
-
-
-@pytest.fixture(scope="module")
-def warm(service: str) -> str:  # noqa: F811
-    """The service after its first search, which opens the index and the database: a cold start
-    slower than the help bar's timeout would fall back, and this module is about the bytes."""
-    with urllib.request.urlopen(service + "/api/search?q=refund", timeout=60) as response:
-        assert response.status == 200
-    return service
 
 
 def index_requests(page) -> list[str]:  # noqa: F811
@@ -36,17 +27,6 @@ def index_requests(page) -> list[str]:  # noqa: F811
     return asked
 
 
-def with_instant_navigation(page, base: str) -> None:  # noqa: F811
-    """Material navigates instantly only to its sitemap's addresses, which name the built
-    site_url's port (not the test server's): the sitemaps are served naming the test server."""
-    def rewrite(route) -> None:
-        response = route.fetch()
-        route.fulfill(response=response, body=response.text().replace(
-            "http://127.0.0.1:8000/", base + "/"))
-
-    page.route("**/sitemap.xml", rewrite)
-
-
 def materials_first_result(page):  # noqa: F811
     """Material's first result, once its worker has the index and has answered."""
     item = page.locator(f"{MATERIALS} .md-search-result__item").first
@@ -55,10 +35,10 @@ def materials_first_result(page):  # noqa: F811
     return item
 
 
-def test_a_visitor_served_by_the_service_never_downloads_materials_index(page, warm):  # noqa: F811
+def test_a_visitor_served_by_the_service_never_downloads_materials_index(page, service):  # noqa: F811
     asked = index_requests(page)
-    with_instant_navigation(page, warm)
-    page.goto(warm + "/refunds/")
+    with_instant_navigation(page, service)
+    page.goto(service + "/refunds/")
     page.evaluate("window.sameDocument = true")
     page.locator(BOX).click()
     # The empty box says what Material's says once ready, not "Initializing search".
