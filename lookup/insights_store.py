@@ -288,7 +288,7 @@ class InsightsStore:
         if not text:
             return False
         site_url = bool(url) and is_site_path(url)
-        language = url_language(url) if url and site_url else query_language(text)
+        language = url_language(url) if site_url else query_language(text)
         self.ensure_schema()
         table = self.searches
         with self.orders.write() as conn:
@@ -296,7 +296,7 @@ class InsightsStore:
                                    .where(table.c.day == day.isoformat(),
                                           table.c.language == language, table.c.query == text)
                                    .values(clicks=table.c.clicks + 1)).rowcount
-            if changed and url and site_url:
+            if changed and site_url:
                 conn.execute(_upsert_adding(conn, self.result_clicks, ["query", "url"],
                                             ["clicks"]).values(query=text, url=url, clicks=1))
         return bool(changed)

@@ -127,7 +127,6 @@ class OrderStore:
         self.engine = self._create_engine(engine_options or {})
         self._schema_ready = False
         self._schema_lock = threading.Lock()
-        self._find_statement: str | None = None
 
     def _create_engine(self, options: dict) -> Engine:
         url = make_url(self.url)
@@ -275,7 +274,7 @@ class OrderStore:
         key = self.key(order_number)
         given = normalize_email(email)
         with self._raw_read() as cursor:
-            cursor.execute(self._find_sql(), (given, key))
+            cursor.execute(self._find_sql, (given, key))
             row = cursor.fetchone()
         stored, document = (row[0], row[1]) if row is not None else (None, None)
         # Fixed-length digests compared in constant time, against a stand-in when there is
@@ -326,21 +325,18 @@ class OrderStore:
             if connection is not None:
                 connection.close()
 
+    @cached_property
     def _find_sql(self) -> str:
         """The lookup statement in the driver's own SQL: by key, the email key, and the document
         only when the email key equals the given one (parameters: email key, order key)."""
-        found = self._find_statement
-        if found is None:
-            dialect = self.engine.dialect
-            table = dialect.identifier_preparer.format_table(self.orders)
-            quote = dialect.identifier_preparer.quote
-            # Positional parameters: qmark for sqlite3, format (%s) for psycopg.
-            mark = "?" if dialect.paramstyle == "qmark" else "%s"
-            email_key = quote("email_key")
-            found = self._find_statement = (
-                f"SELECT {email_key}, CASE WHEN {email_key} = {mark} THEN {quote('document')} "
+        dialect = self.engine.dialect
+        table = dialect.identifier_preparer.format_table(self.orders)
+        quote = dialect.identifier_preparer.quote
+        # Positional parameters: qmark for sqlite3, format (%s) for psycopg.
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        email_key = quote("email_key")
+        return (f"SELECT {email_key}, CASE WHEN {email_key} = {mark} THEN {quote('document')} "
                 f"END FROM {table} WHERE {quote('order_key')} = {mark}")
-        return found
 
     def get_meta(self, name: str) -> str | None:
         """A value from the store's own key-value table."""

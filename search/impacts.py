@@ -37,6 +37,7 @@ from whoosh.util.numeric import byte_to_length
 from whoosh.util.numeric import length_to_byte
 
 from search.korean import HangulFilter
+from search.korean import has_hangul
 from search.korean import split_words
 from search.schema import FIELD_BOOSTS
 from search.schema import STOP_WORDS
@@ -389,8 +390,12 @@ class ImpactTable:
         # Words by first letter and length: a correction keeps the first letter and is close in
         # length, so only a few hundred words are ever compared with a misspelt one.
         self.buckets: dict[tuple[str, int], list[tuple[str, int]]] = {}
+        # Korean syllable pairs by their second syllable too: a typo may be in either one.
+        self.pairs_by_end: dict[str, list[tuple[str, int]]] = {}
         for word, frequency in spelling.items():
             self.buckets.setdefault((word[0], len(word)), []).append((word, frequency))
+            if len(word) == 2 and has_hangul(word):
+                self.pairs_by_end.setdefault(word[1], []).append((word, frequency))
         if len(self.headings) != self.count or len(self.titles) != self.count \
                 or len(self.weights) != self.count:
             raise ValueError("the impact table is inconsistent")

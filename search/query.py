@@ -17,7 +17,6 @@ import re
 import threading
 import time
 import warnings
-import weakref
 from collections import Counter
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -654,11 +653,6 @@ def _syllable_typo(typed: str, meant: str) -> bool:
     return a[1] == b[1] or a[2] == b[2]
 
 
-# Korean syllable pairs by their second syllable, per score table: built on the first typo.
-_PAIRS_BY_END: weakref.WeakKeyDictionary[ImpactTable, dict[str, list[tuple[str, int]]]] = \
-    weakref.WeakKeyDictionary()
-
-
 def _correct_hangul(table: ImpactTable, pair: str) -> str | None:
     """The commonest indexed syllable pair that a misspelt one is a typo of (횐불, 환뷸 -> 환불).
 
@@ -666,20 +660,11 @@ def _correct_hangul(table: ImpactTable, pair: str) -> str | None:
     """
     if len(pair) != 2:
         return None
-    by_end = _PAIRS_BY_END.get(table)
-    if by_end is None:
-        by_end = {}
-        for (_, length), words in table.buckets.items():
-            if length == 2:
-                for candidate, frequency in words:
-                    if has_hangul(candidate):
-                        by_end.setdefault(candidate[-1], []).append((candidate, frequency))
-        _PAIRS_BY_END[table] = by_end
     best: tuple[int, str] | None = None
     for candidate, frequency in table.buckets.get((pair[0], 2), ()):
         if _syllable_typo(pair[1], candidate[1]) and (best is None or -frequency < best[0]):
             best = (-frequency, candidate)
-    for candidate, frequency in by_end.get(pair[1], ()):
+    for candidate, frequency in table.pairs_by_end.get(pair[1], ()):
         if _syllable_typo(pair[0], candidate[0]) and (best is None or -frequency < best[0]):
             best = (-frequency, candidate)
     return best[1] if best else None

@@ -17,6 +17,7 @@ from search.korean import split_word
 from search.korean import split_words
 from search.language import load_language
 from search.language import query_language
+from tests.test_helpbar_browser import service  # noqa: F401  (a fixture)
 
 TESTS_DIR = Path(__file__).resolve().parent
 DOCS_DIR = TESTS_DIR.parent / "docs"
@@ -77,12 +78,10 @@ def runs_across_words(heading: str, size: int = 6) -> set[str]:
             if word_of[i] != word_of[i + size - 1]}
 
 
-@pytest.fixture(scope="module")
-def korean_index(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real site's index folder (every language)."""
-    index_dir = tmp_path_factory.mktemp("korean") / "index"
-    build_index(built_site, index_dir)
-    return index_dir
+@pytest.fixture(scope="session")
+def korean_index(built_index: Path) -> Path:
+    """The real site's index folder (every language): the session's one, built once."""
+    return built_index
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +110,6 @@ def korean_client(tmp_path: Path, built_site: Path, korean_index: Path):
         "SITE_DIR": str(built_site),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'orders.sqlite'}",
         "SEARCH_INDEX_DIR": str(index_dir),
-        "SEARCH_MISSES_FILE": str(tmp_path / "misses.sqlite3"),
     }).test_client()
 
 
@@ -261,31 +259,14 @@ def test_report_tables_align_korean_by_display_width():
 
 # The help bar on a Korean page --------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def korean_service(built_site: Path, korean_index: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The whole service (site + API) with the built index, on a free port."""
-    from werkzeug.serving import make_server
-
-    from tests.helpers import serving
-
-    tmp = tmp_path_factory.mktemp("korean-helpbar")
-    app = create_app({"TESTING": True, "SITE_DIR": str(built_site),
-                      "DATABASE_URL": f"sqlite:///{tmp / 'orders.sqlite'}",
-                      "SEARCH_INDEX_DIR": str(korean_index),
-                      "SEARCH_MISSES_FILE": str(tmp / "misses.sqlite3")})
-    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as url:
-        yield url
-
-
-@pytest.mark.browser
-def test_help_bar_on_a_korean_page_searches_korean_pages(browser, korean_service: str):
+def test_help_bar_on_a_korean_page_searches_korean_pages(browser, service: str):  # noqa: F811
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url)
             if "/api/search?" in request.url else None)
     try:
-        page.goto(korean_service + "/ko/")
+        page.goto(service + "/ko/")
         page.locator("[data-md-component=search-query]").click()
         page.locator("[data-md-component=search-query]").press_sequentially("반품 기간", delay=20)
         panel = page.locator('[data-helpbar-results][data-query="반품 기간"]')
