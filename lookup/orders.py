@@ -51,7 +51,7 @@ MILESTONES = (
 def normalize_order_number(value: str) -> str:
     """The lookup key of an order number: blanks and a leading '#' dropped, upper-cased."""
     # NFKC folds full-width digits and letters that phone keyboards produce.
-    text = unicodedata.normalize("NFKC", value).strip()
+    text = (value if value.isascii() else unicodedata.normalize("NFKC", value)).strip()
     if text.startswith("#"):
         text = text[1:].strip()
     return text.upper()
@@ -59,7 +59,8 @@ def normalize_order_number(value: str) -> str:
 
 def normalize_email(value: str) -> str:
     """The lookup key of an email address: trimmed and lower-cased."""
-    return unicodedata.normalize("NFKC", value).strip().lower()
+    # ASCII is its own NFKC form: the import checks a million of these.
+    return (value if value.isascii() else unicodedata.normalize("NFKC", value)).strip().lower()
 
 
 def parse_time(value: str) -> datetime:
@@ -72,7 +73,11 @@ def parse_time(value: str) -> datetime:
 
 def utc_key(moment: datetime) -> str:
     """A sortable text form of a moment (UTC, fixed width) for comparing freshness in SQL."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    moment = moment.astimezone(UTC)
+    if moment.year < 1000:
+        # isoformat pads the year to four digits; strftime, which wrote these first, does not.
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def dig(document: Mapping[str, Any], path: tuple[str, ...]) -> Any:
@@ -88,16 +93,16 @@ def dig(document: Mapping[str, Any], path: tuple[str, ...]) -> Any:
 
 def timestamps(document: Mapping[str, Any]) -> list[datetime]:
     """Every moment the document records: milestones and carrier events."""
-    moments = []
-    for _, path in MILESTONES:
-        value = dig(document, path)
-        if isinstance(value, str):
-            moments.append(parse_time(value))
-    for event in dig(document, ("shipping", "events")) or []:
-        moments.append(parse_time(event["at"]))
+    return [parse_time(value) for value in _time_texts(document)]
+
+
+def _time_texts(document: Mapping[str, Any]) -> list[str]:
+    """The texts of every moment the document records (milestones, carrier events, update)."""
+    texts = [value for _, path in MILESTONES if isinstance(value := dig(document, path), str)]
+    texts += [event["at"] for event in dig(document, ("shipping", "events")) or []]
     if isinstance(document.get("updated_at"), str):
-        moments.append(parse_time(document["updated_at"]))
-    return moments
+        texts.append(document["updated_at"])
+    return texts
 
 
 def freshness(document: Mapping[str, Any], occurred_at: datetime | None = None) -> str:
@@ -106,7 +111,7 @@ def freshness(document: Mapping[str, Any], occurred_at: datetime | None = None) 
     An import line or webhook is "newer" than what is stored when its freshness is later, or
     equal with a later status in STATUSES; anything else never replaces the stored status.
     """
-    moments = timestamps(document)
+    moments = [max(map(parse_time, _time_texts(document)))]
     if occurred_at is not None:
         moments.append(occurred_at)
     return utc_key(max(moments))
