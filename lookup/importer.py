@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
+import threading
+from collections import deque
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
+from multiprocessing.pool import AsyncResult
 from typing import IO
 from typing import Any
 
@@ -16,12 +21,20 @@ from lookup.schema import OrderError
 from lookup.schema import validate_order
 from lookup.store import ApplyResult
 from lookup.store import OrderStore
+from lookup.store import Prepared
+from lookup.store import prepare
 from lookup.store import unstorable_field
 
 log = logging.getLogger(__name__)
 
 # How many line errors to report before stopping; enough to fix a file in one go.
 MAX_REPORTED_ERRORS = 20
+# Lines a worker checks at a time, and chunks read ahead per worker: enough to keep every
+# worker busy while the store writes, few enough to keep memory flat.
+CHUNK_LINES = 500
+CHUNKS_AHEAD = 3
+# Beyond a few workers the single writer is the limit.
+MAX_WORKERS = 4
 
 Progress = Callable[[int], None]
 
@@ -54,31 +67,89 @@ def documents(stream: IO[bytes], progress: Progress | None = None
     for number, raw in enumerate(stream, start=1):
         if progress:
             progress(len(raw))
-        if not raw.strip():
-            continue
+        if raw.strip():
+            yield number, check_line(number, raw)
+
+
+def check_line(number: int, raw: bytes) -> dict[str, Any] | LineError:
+    """The validated document of one non-blank line, or the LineError saying what is wrong."""
+    try:
+        # pydantic's parser reads a line faster than json.loads, to the same values; it
+        # refuses lone surrogates, so what it reads can hold no text but NUL unstorable.
+        document, parsed_strictly = from_json(raw), True
+    except ValueError:
+        # Lines it refuses (a BOM, UTF-16, surrogates) go to json.loads, which decides and
+        # words the errors as it always did.
         try:
-            # pydantic's parser reads a line faster than json.loads, to the same values; it
-            # refuses lone surrogates, so what it reads can hold no text but NUL unstorable.
-            document, parsed_strictly = from_json(raw), True
-        except ValueError:
-            # Lines it refuses (a BOM, UTF-16, surrogates) go to json.loads, which decides and
-            # words the errors as it always did.
-            try:
-                document, parsed_strictly = json.loads(raw), False
-            except ValueError as exc:
-                yield number, LineError(number, "line", f"not valid JSON ({exc})")
-                continue
-        try:
-            document = validate_order(document)
-        except OrderError as exc:
-            yield number, LineError(number, exc.field, exc.message)
-            continue
-        walk = not parsed_strictly or may_hold_unstorable_text(raw)
-        bad = unstorable_field(document) if walk else None
-        if bad:
-            yield number, LineError(number, bad, "must not contain NUL or unpaired surrogates")
-            continue
-        yield number, document
+            document, parsed_strictly = json.loads(raw), False
+        except ValueError as exc:
+            return LineError(number, "line", f"not valid JSON ({exc})")
+    try:
+        document = validate_order(document)
+    except OrderError as exc:
+        return LineError(number, exc.field, exc.message)
+    walk = not parsed_strictly or may_hold_unstorable_text(raw)
+    bad = unstorable_field(document) if walk else None
+    if bad:
+        return LineError(number, bad, "must not contain NUL or unpaired surrogates")
+    return document
+
+
+def _prepared_chunk(lines: list[tuple[int, bytes]]) -> list[tuple[int, Prepared | LineError]]:
+    """check_line, then prepare, for each numbered line of a chunk (run in a worker)."""
+    checked = []
+    for number, raw in lines:
+        item = check_line(number, raw)
+        checked.append((number, item if isinstance(item, LineError) else prepare(item)))
+    return checked
+
+
+def _chunks(stream: IO[bytes], progress: Progress | None) -> Iterator[list[tuple[int, bytes]]]:
+    """The numbered non-blank lines in chunks of CHUNK_LINES."""
+    chunk: list[tuple[int, bytes]] = []
+    for number, raw in enumerate(stream, start=1):
+        if progress:
+            progress(len(raw))
+        if raw.strip():
+            chunk.append((number, raw))
+            if len(chunk) == CHUNK_LINES:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+def prepared(stream: IO[bytes], progress: Progress | None = None
+             ) -> Iterator[tuple[int, Prepared | LineError]]:
+    """Like documents, in the file's order, but each valid line already `prepare`d for the
+    store; the checking is spread over worker processes, one per CPU, when there are several.
+
+    The file is read only a few chunks ahead of what has been handed on, so memory stays flat.
+    """
+    workers = _worker_count()
+    if workers < 2:
+        for chunk in _chunks(stream, progress):
+            yield from _prepared_chunk(chunk)
+        return
+    # Forked (the workers inherit the loaded code instead of importing it again): only safe
+    # with no other thread in this process, which _worker_count checked.
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        ahead: deque[AsyncResult] = deque()
+        for chunk in _chunks(stream, progress):
+            ahead.append(pool.apply_async(_prepared_chunk, (chunk,)))
+            if len(ahead) >= workers * CHUNKS_AHEAD:
+                yield from ahead.popleft().get()
+        while ahead:
+            yield from ahead.popleft().get()
+
+
+def _worker_count() -> int:
+    """How many processes check lines: the CPUs this process may use, or 1 where forking is
+    unavailable or unsafe (another thread is running)."""
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(cpus or 1, MAX_WORKERS)
 
 
 class ImportRejected(ValueError):
@@ -100,9 +171,9 @@ def import_stream(store: OrderStore, stream: IO[bytes], progress: Progress | Non
     errors: list[LineError] = []
     count = 0
 
-    def valid() -> Iterator[dict[str, Any]]:
+    def valid() -> Iterator[Prepared]:
         nonlocal count
-        for _, item in documents(stream, progress):
+        for _, item in prepared(stream, progress):
             if isinstance(item, LineError):
                 errors.append(item)
                 if len(errors) >= MAX_REPORTED_ERRORS:

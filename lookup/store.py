@@ -18,6 +18,7 @@ from datetime import UTC
 from datetime import datetime
 from functools import cached_property
 from typing import Any
+from typing import NamedTuple
 
 import orjson
 from sqlalchemy import Column
@@ -112,15 +113,60 @@ def _now() -> str:
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _dumps(document: dict[str, Any]) -> str:
+def document_text(document: dict[str, Any]) -> str:
     """The stored text of a document, the same text for the same document every time."""
-    try:
-        # orjson writes the same text as _ENCODER about four times faster (floats aside,
-        # which it spells shortest, 1e16 for 1e+16); it refuses what it cannot hold exactly,
-        # such as integers past 64 bits, which the standard encoder then writes.
-        return orjson.dumps(document, option=orjson.OPT_SORT_KEYS).decode()
-    except TypeError:
-        return _ENCODER.encode(document)
+    if not _holds_float(document):
+        try:
+            # orjson writes the same text as _ENCODER four times faster, but for floats
+            # (1e16 for 1e+16, null for NaN); it refuses integers past 64 bits.
+            return orjson.dumps(document, option=orjson.OPT_SORT_KEYS).decode()
+        except TypeError:
+            pass
+    return _ENCODER.encode(document)
+
+
+def _holds_float(document: dict[str, Any]) -> bool:
+    """True when a float is anywhere in the document (parsed JSON: dicts, lists, scalars)."""
+    stack: list[Any] = [document]
+    while stack:
+        container = stack.pop()
+        for value in container.values() if type(container) is dict else container:
+            kind = type(value)
+            if kind is dict or kind is list:
+                stack.append(value)
+            elif kind is float:
+                return True
+    return False
+
+
+class Prepared(NamedTuple):
+    """What storing a validated document needs, worked out ahead (in another process, on an
+    import): its lookup keys, status, freshness and stored text."""
+
+    key: str
+    email_key: str
+    status: str
+    freshness: str
+    text: str
+
+
+def prepare(document: dict[str, Any], occurred_at: datetime | None = None) -> Prepared:
+    """A validated document's keys, status, freshness (see lookup.orders) and stored text."""
+    return Prepared(normalize_order_number(document["order_number"]),
+                    normalize_email(document["email"]), document["status"],
+                    freshness(document, occurred_at), document_text(document))
+
+
+@dataclass(slots=True)
+class _Pending:
+    """An order's state while a batch is applied: what will be stored, and what was."""
+
+    freshness: str
+    status: str
+    email_key: str
+    text: str
+    new: bool
+    original: str | None
 
 
 class OrderStore:
@@ -364,78 +410,77 @@ class OrderStore:
 
     # -- writing --------------------------------------------------------------------------------
 
-    def apply(self, documents: Iterable[dict[str, Any]], *, force: bool = False) -> ApplyResult:
+    def apply(self, documents: Iterable[dict[str, Any] | Prepared], *, force: bool = False
+              ) -> ApplyResult:
         """Apply validated documents in one transaction (see `apply_in`)."""
         self.ensure_schema()
         with self.write() as conn:
             return self.apply_in(conn, documents, force=force)
 
-    def apply_in(self, conn: Connection, documents: Iterable[dict[str, Any]], *,
+    def apply_in(self, conn: Connection, documents: Iterable[dict[str, Any] | Prepared], *,
                  force: bool = False, occurred_at: datetime | None = None) -> ApplyResult:
-        """Apply validated documents inside the caller's transaction, in batches.
+        """Apply validated documents (or their `prepare`d forms) inside the caller's
+        transaction, in batches.
 
         A document replaces the stored one only when it is newer (lookup.orders.freshness, then
         status rank); an older one only adds the milestones and carrier events the stored one
         lacks. `force` replaces regardless (the demo orders, re-dated every day).
         """
         result = ApplyResult()
-        batch: list[dict[str, Any]] = []
+        batch: list[Prepared] = []
         for document in documents:
-            batch.append(document)
+            batch.append(document if isinstance(document, Prepared)
+                         else prepare(document, occurred_at))
             if len(batch) >= BATCH_SIZE:
-                self._apply_batch(conn, batch, result, force, occurred_at)
+                self._apply_batch(conn, batch, result, force)
                 batch = []
         if batch:
-            self._apply_batch(conn, batch, result, force, occurred_at)
+            self._apply_batch(conn, batch, result, force)
         return result
 
-    def _apply_batch(self, conn: Connection, batch: list[dict[str, Any]], result: ApplyResult,
-                     force: bool, occurred_at: datetime | None) -> None:
+    def _apply_batch(self, conn: Connection, batch: list[Prepared], result: ApplyResult,
+                     force: bool) -> None:
         orders = self.orders
-        keyed = [(normalize_order_number(doc["order_number"]), doc) for doc in batch]
         stored = {
             row.order_key: row
             for row in conn.execute(select(orders).where(
-                orders.c.order_key.in_({key for key, _ in keyed})))
+                orders.c.order_key.in_({incoming.key for incoming in batch})))
         }
-        # The state after this batch, by key; a file may carry the same order twice.
-        pending: dict[str, dict[str, Any]] = {}
-        for key, incoming in keyed:
-            fresh = freshness(incoming, occurred_at)
+        # The state after this batch, by key; a file may carry the same order twice. Documents
+        # are read back from their text only when two of them must be merged.
+        pending: dict[str, _Pending] = {}
+        for incoming in batch:
+            key = incoming.key
             current = pending.get(key)
             if current is None and key in stored:
                 row = stored[key]
-                current = {"freshness": row.freshness, "status": row.status,
-                           "document": json.loads(row.document), "new": False,
-                           "original": row.document}
-            if current is None:
-                pending[key] = {"freshness": fresh, "status": incoming["status"],
-                                "document": dict(incoming), "new": True, "original": None}
+                current = _Pending(row.freshness, row.status, row.email_key, row.document,
+                                   new=False, original=row.document)
+            if current is None or force:
+                pending[key] = _Pending(incoming.freshness, incoming.status, incoming.email_key,
+                                        incoming.text, new=current is None or current.new,
+                                        original=current.original if current else None)
                 continue
-            is_newer = (fresh, STATUS_RANK[incoming["status"]]) >= (
-                current["freshness"], STATUS_RANK[current["status"]])
-            if force:
-                document = dict(incoming)
-                state = {"freshness": fresh, "status": incoming["status"]}
-            elif is_newer:
-                document = merge_documents(incoming, current["document"])
-                state = {"freshness": fresh, "status": incoming["status"]}
+            is_newer = (incoming.freshness, STATUS_RANK[incoming.status]) >= (
+                current.freshness, STATUS_RANK[current.status])
+            if is_newer:
+                document = merge_documents(json.loads(incoming.text), json.loads(current.text))
+                state = (incoming.freshness, incoming.status, incoming.email_key)
             else:
-                document = merge_documents(current["document"], incoming)
-                state = {"freshness": current["freshness"], "status": current["status"]}
+                document = merge_documents(json.loads(current.text), json.loads(incoming.text))
+                state = (current.freshness, current.status, current.email_key)
                 result.older += 1
                 result.older_keys.append(key)
-            pending[key] = {**current, **state, "document": document}
+            pending[key] = _Pending(*state, document_text(document), new=current.new,
+                                    original=current.original)
         now = _now()
         inserts, updates = [], []
         for key, state in pending.items():
-            values = {"order_key": key, "email_key": normalize_email(state["document"]["email"]),
-                      "status": state["status"], "freshness": state["freshness"],
-                      "document": _dumps(state["document"]), "stored_at": now}
-            if state["new"]:
+            values = {"order_key": key, "email_key": state.email_key, "status": state.status,
+                      "freshness": state.freshness, "document": state.text, "stored_at": now}
+            if state.new:
                 inserts.append(values)
-            elif values["document"] == state["original"] and (
-                    state["freshness"] == stored[key].freshness):
+            elif state.text == state.original and state.freshness == stored[key].freshness:
                 result.unchanged += 1
             else:
                 updates.append(values)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from lookup import importer
+from lookup.store import document_text
 from lookup.web.cli import main
 from lookup.web.webhook import sign
 from tests.lookup_fixtures import make_order
@@ -236,3 +239,29 @@ def test_invalid_json_is_worded_by_json_loads(app, line):
     with pytest.raises(importer.ImportRejected) as rejected:
         importer.import_stream(app.extensions["order_store"], io.BytesIO(line + b"\n"))
     assert [str(error) for error in rejected.value.errors] == [expected]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_stored_text_is_the_standard_encoders_text(seed):
+    # The fast encoder must write exactly what the standard one writes, for any document a
+    # line can hold: every kind of character, nesting, integers of every size, floats.
+    rng = random.Random(seed)
+    characters = [chr(c) for c in (*range(0, 0x80), 0x7F, 0xA0, 0xE9, 0x2028, 0x2029, 0xAC00,
+                                   0xFEFF, 0x1F600)]
+
+    def text() -> str:
+        return "".join(rng.choice(characters) for _ in range(rng.randint(0, 12)))
+
+    def value(depth: int) -> Any:
+        kind = rng.randrange(8 if depth < 3 else 5)
+        return [text, lambda: rng.randint(-2**70, 2**70), lambda: rng.randint(-9, 9),
+                lambda: rng.choice([None, True, False]),
+                lambda: rng.choice([0.5, 1e16, 1e-7, -0.0, 2.0, float("inf")]),
+                lambda: {text(): value(depth + 1) for _ in range(rng.randint(0, 4))},
+                lambda: [value(depth + 1) for _ in range(rng.randint(0, 4))],
+                lambda: {text(): value(depth + 1) for _ in range(rng.randint(0, 4))}][kind]()
+
+    standard = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    for _ in range(300):
+        document = {text(): value(0) for _ in range(rng.randint(1, 6))}
+        assert document_text(document) == standard.encode(document)
