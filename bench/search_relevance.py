@@ -8,6 +8,7 @@ see it), and read fairly: its page results count when the answer is on that page
 success@3 and MRR@10 per set and part, and writes every question's rank as JSON with --out.
 
     .venv/bin/python bench/search_relevance.py [--site DIR] [--out FILE] [--no-material] [--verbose]
+        [--dev-only]
 
 Korean: tests/relevance-ko-buyers.toml, asked of the Korean index with the analysis
 HELPCENTER_KOREAN_ANALYZER picks ("bigram", the default, or "kiwi"), with the analysis's load
@@ -38,6 +39,8 @@ RELEVANCE_SETS = {
     "buyers' words": PROJECT_DIR / "tests" / "relevance-buyers.toml",
     # Written after the tuning by someone who saw neither the search nor its data: held-out only.
     "buyers' words, fresh": PROJECT_DIR / "tests" / "relevance-buyers-fresh.toml",
+    # Written later, to find more misses to learn from: development only.
+    "buyers' words, more": PROJECT_DIR / "tests" / "relevance-buyers-more.toml",
 }
 KOREAN_SET = PROJECT_DIR / "tests" / "relevance-ko-buyers.toml"
 PARTS = ("dev", "held-out")
@@ -145,7 +148,8 @@ def material_search(base_url: str):
     return ask, close
 
 
-def run(site_dir: Path | None, material: bool = True, verbose: bool = False) -> dict[str, Any]:
+def run(site_dir: Path | None, material: bool = True, verbose: bool = False,
+        parts: tuple[str, ...] = PARTS) -> dict[str, Any]:
     """Build (or take) the site, index it, and ask both searches every set's questions.
 
     Returns {set: {part: {engine: {"success@3", "mrr@10", "questions", "ranks"}}}}.
@@ -155,7 +159,7 @@ def run(site_dir: Path | None, material: bool = True, verbose: bool = False) -> 
     from search import open_index
 
     sets = {name: load_cases(path) for name, path in RELEVANCE_SETS.items()}
-    results: dict[str, Any] = {name: {part: {} for part in PARTS} for name in sets}
+    results: dict[str, Any] = {name: {part: {} for part in parts} for name in sets}
     with tempfile.TemporaryDirectory() as tmp:
         site = site_dir or Path(tmp) / "site"
         if site_dir is None:
@@ -172,7 +176,7 @@ def run(site_dir: Path | None, material: bool = True, verbose: bool = False) -> 
                 ask, close = material_search(f"http://127.0.0.1:{server.server_address[1]}/")
                 engines.append(("material", ask, True))
             for name, cases in sets.items():
-                for part in PARTS:
+                for part in parts:
                     selected = [case for case in cases if case["part"] == part]
                     if not selected:
                         del results[name][part]
@@ -278,6 +282,8 @@ def main() -> None:
     parser.add_argument("--no-material", action="store_true", help="measure our search only")
     parser.add_argument("--verbose", action="store_true",
                         help="show every development question not ranked 1st")
+    parser.add_argument("--dev-only", action="store_true",
+                        help="ask the development parts only (what tuning may look at)")
     parser.add_argument("--korean", action="store_true", help="measure the Korean set only")
     parser.add_argument("--korean-index", default="ko", choices=["ko", "en"],
                         help="the index the Korean questions are asked of")
@@ -286,7 +292,8 @@ def main() -> None:
         results = korean_run(args.site, args.korean_index, verbose=args.verbose)
         print(korean_table(results))
     else:
-        results = run(args.site, material=not args.no_material, verbose=args.verbose)
+        results = run(args.site, material=not args.no_material, verbose=args.verbose,
+                      parts=("dev",) if args.dev_only else PARTS)
         print(table(results))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
