@@ -386,8 +386,7 @@ class OrderStore:
         dialect = self.engine.dialect
         table = dialect.identifier_preparer.format_table(self.orders)
         quote = dialect.identifier_preparer.quote
-        # Positional parameters: qmark for sqlite3, format (%s) for psycopg.
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        mark = self._mark
         email_key = quote("email_key")
         return (f"SELECT {email_key}, CASE WHEN {email_key} = {mark} THEN {quote('document')} "
                 f"END FROM {table} WHERE {quote('order_key')} = {mark}")
@@ -440,12 +439,13 @@ class OrderStore:
 
     def _apply_batch(self, conn: Connection, batch: list[Prepared], result: ApplyResult,
                      force: bool) -> None:
-        orders = self.orders
-        stored = {
-            row.order_key: row
-            for row in conn.execute(select(orders).where(
-                orders.c.order_key.in_({incoming.key for incoming in batch})))
-        }
+        select_sql, insert_sql, update_sql = self._batch_sql
+        keys = list({incoming.key: None for incoming in batch})
+        marks = ", ".join([self._mark] * len(keys))
+        # The driver's own statements, positional rows: SQLAlchemy's compiling and parameter
+        # handling per batch and row cost more than SQLite's work.
+        stored = {row[0]: row for row in conn.exec_driver_sql(
+            select_sql.format(marks=marks), tuple(keys))}
         # The state after this batch, by key; a file may carry the same order twice. Documents
         # are read back from their text only when two of them must be merged.
         pending: dict[str, _Pending] = {}
@@ -453,9 +453,8 @@ class OrderStore:
             key = incoming.key
             current = pending.get(key)
             if current is None and key in stored:
-                row = stored[key]
-                current = _Pending(row.freshness, row.status, row.email_key, row.document,
-                                   new=False, original=row.document)
+                _, email_key, status, fresh, text = stored[key]
+                current = _Pending(fresh, status, email_key, text, new=False, original=text)
             if current is None or force:
                 pending[key] = _Pending(incoming.freshness, incoming.status, incoming.email_key,
                                         incoming.text, new=current is None or current.new,
@@ -476,40 +475,43 @@ class OrderStore:
         now = _now()
         inserts, updates = [], []
         for key, state in pending.items():
-            values = {"order_key": key, "email_key": state.email_key, "status": state.status,
-                      "freshness": state.freshness, "document": state.text, "stored_at": now}
             if state.new:
-                inserts.append(values)
-            elif state.text == state.original and state.freshness == stored[key].freshness:
+                inserts.append((key, state.email_key, state.status, state.freshness, state.text,
+                                now))
+            elif state.text == state.original and state.freshness == stored[key][3]:
                 result.unchanged += 1
             else:
-                updates.append(values)
+                updates.append((state.email_key, state.status, state.freshness, state.text, now,
+                                key))
         result.created += len(inserts)
         result.updated += len(updates)
-        insert_sql, update_sql = self._write_sql
-        # The driver's executemany straight away: SQLAlchemy's parameter handling per row cost
-        # more than SQLite's insert of it.
         if inserts:
             conn.exec_driver_sql(insert_sql, inserts)
         if updates:
             conn.exec_driver_sql(update_sql, updates)
 
     @cached_property
-    def _write_sql(self) -> tuple[str, str]:
-        """The batch's insert and update of a whole order row in the driver's own SQL, with
-        parameters named after the columns."""
+    def _mark(self) -> str:
+        """The driver's positional parameter: qmark for sqlite3, format (%s) for psycopg."""
+        return "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+
+    @cached_property
+    def _batch_sql(self) -> tuple[str, str, str]:
+        """A batch's statements in the driver's own SQL, with positional parameters: the stored
+        rows of some keys ({marks} to fill in), the insert of a row, the update of one by key."""
         dialect = self.engine.dialect
         table = dialect.identifier_preparer.format_table(self.orders)
         quote = dialect.identifier_preparer.quote
-        # Named parameters: :name for sqlite3, %(name)s for psycopg.
-        mark = ":{}" if dialect.paramstyle == "qmark" else "%({})s"
         names = [column.name for column in self.orders.columns]
-        key = self.orders.c.order_key.name
-        columns = ", ".join(quote(name) for name in names)
-        marks = ", ".join(mark.format(name) for name in names)
-        sets = ", ".join(f"{quote(name)} = {mark.format(name)}" for name in names if name != key)
-        return (f"INSERT INTO {table} ({columns}) VALUES ({marks})",
-                f"UPDATE {table} SET {sets} WHERE {quote(key)} = {mark.format(key)}")
+        if names != ["order_key", "email_key", "status", "freshness", "document", "stored_at"]:
+            raise RuntimeError(f"the rows below are written in another column order: {names}")
+        key, others = quote(names[0]), [quote(name) for name in names[1:]]
+        columns = ", ".join([key, *others])
+        mark = self._mark
+        return (f"SELECT {', '.join([key, *others[:-1]])} FROM {table} WHERE {key} IN ({{marks}})",
+                f"INSERT INTO {table} ({columns}) VALUES ({', '.join([mark] * len(names))})",
+                f"UPDATE {table} SET {', '.join(f'{name} = {mark}' for name in others)} "
+                f"WHERE {key} = {mark}")
 
     def apply_event(self, event_id: str, document: dict[str, Any],
                     occurred_at: datetime) -> str:
