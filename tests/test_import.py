@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
 import time
 from pathlib import Path
@@ -265,3 +266,43 @@ def test_the_stored_text_is_the_standard_encoders_text(seed):
     for _ in range(300):
         document = {text(): value(0) for _ in range(rng.randint(1, 6))}
         assert document_text(document) == standard.encode(document)
+
+
+def test_worker_processes_store_and_refuse_exactly_what_one_process_does(app, monkeypatch):
+    store = app.extensions["order_store"]
+    # More lines than a chunk, the same orders twice (one older), a line that needs json.loads,
+    # floats and an integer past 64 bits.
+    documents = [make_order(order_number=f"W-{n % 700}", status="shipped" if n < 700 else "paid",
+                            note=f"선물 {n}", rating=n / 7, big=2**70 + n)
+                 for n in range(1_400)]
+    good = jsonl(*documents).encode() + b"\xef\xbb\xbf" + jsonl(make_order(
+        order_number="BOM-1")).encode()
+    bad = good + b"{not json\n" + jsonl(make_order(order_number="")).encode()
+    seen: dict[int, tuple] = {}
+    for workers in (1, 2):
+        monkeypatch.setattr(importer, "_worker_count", lambda workers=workers: workers)
+        store.ensure_schema()
+        with store.write() as conn:
+            conn.execute(store.orders.delete())
+        count, result = importer.import_stream(store, io.BytesIO(good))
+        with pytest.raises(importer.ImportRejected) as rejected:
+            importer.import_stream(store, io.BytesIO(bad))
+        seen[workers] = (count, result, [tuple(row) for row in stored_rows(store)],
+                         [str(error) for error in rejected.value.errors])
+    assert seen[1][0] == 1_401 and seen[1][1].older == 700
+    # Every column but the time of storing.
+    assert [row[:5] for row in seen[2][2]] == [row[:5] for row in seen[1][2]]
+    assert seen[2][1] == seen[1][1] and seen[2][3] == seen[1][3] == [
+        "line 1402: line: not valid JSON (Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1))",
+        "line 1403: order_number: must not be empty"]
+
+
+def test_the_workers_run_in_other_processes(monkeypatch):
+    monkeypatch.setattr(importer, "_worker_count", lambda: 2)
+    pids = set()
+    monkeypatch.setattr(importer, "prepare", lambda document: pids.add(os.getpid()) or
+                        importer.Prepared("K", "e", "paid", "t", "{}"))
+    list(importer.prepared(io.BytesIO(jsonl(make_order()).encode())))
+    # Run in a worker, the patched function added to the worker's own set, not to this one.
+    assert pids == set()
