@@ -12,6 +12,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -168,20 +169,45 @@ def run_wrk(url: str, script: Path, seconds: int, connections: int = 32, threads
 
 
 def run_measured(command: Sequence[str], env: dict[str, str] | None = None,
-                 stdin: Path | None = None) -> tuple[float, int, str]:
-    """Run a command; return its wall seconds, its peak RSS in KiB (wait4) and its output."""
+                 stdin: Path | None = None) -> tuple[float, int, int, str]:
+    """Run a command; return its wall seconds, its own peak RSS in KiB (wait4), the peak of its
+    whole process tree's PSS in KiB (it and its workers, sampled every 50 ms) and its output."""
     started = time.perf_counter()
     with open(stdin, "rb") if stdin else open(os.devnull, "rb") as source:
         process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stdin=source,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        tree_peak = [0]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.05):
+                tree_peak[0] = max(tree_peak[0], tree_pss_kib(process.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         output = process.stdout.read().decode(errors="replace")
+        done.set()
+        sampler.join()
         # wait4 gives this child's own peak RSS, not the maximum over every child so far.
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{output}")
-    return seconds, usage.ru_maxrss, output
+    return seconds, usage.ru_maxrss, tree_peak[0], output
+
+
+def tree_pss_kib(pid: int) -> int:
+    """PSS of a process and all its descendants in KiB (0 for those gone meanwhile)."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        total += pss_kib(current)
+        try:
+            pending += children(current)
+        except OSError:
+            pass
+    return total
 
 
 def postgres_available() -> str | None:

@@ -51,10 +51,12 @@ def copy_head(source: Path, target: Path, lines: int) -> None:
             out.write(line)
 
 
-def import_figures(seconds: float, peak_kib: int, count: int) -> dict[str, float]:
-    """Rate and memory of one import run."""
+def import_figures(seconds: float, peak_kib: int, tree_kib: int, count: int
+                   ) -> dict[str, float]:
+    """Rate and memory of one import run: the importing process's own peak RSS, and the peak
+    PSS of it and its worker processes together."""
     return {"orders": count, "seconds": seconds, "rate": count / seconds,
-            "peak_rss_mib": peak_kib / 1024}
+            "peak_rss_mib": peak_kib / 1024, "peak_tree_pss_mib": tree_kib / 1024}
 
 
 def bench_imports(work: Path, sizes: list[int], pg_prefix: str | None) -> dict[str, Any]:
@@ -73,28 +75,29 @@ def bench_imports(work: Path, sizes: list[int], pg_prefix: str | None) -> dict[s
             copy_head(source, path, size)
         database = work / f"orders-{size}.sqlite"
         env = {"HELPCENTER_DATABASE_URL": f"sqlite:///{database}"}
-        seconds, peak, _ = run_measured([helpcenter, "import", str(path)], env=env)
-        figures = import_figures(seconds, peak, size)
+        seconds, peak, tree, _ = run_measured([helpcenter, "import", str(path)], env=env)
+        figures = import_figures(seconds, peak, tree, size)
         results["sqlite"].append(figures)
         print(f"import SQLite {size:>9,}: {figures['rate']:>8,.0f} orders/s, "
-              f"peak RSS {figures['peak_rss_mib']:.0f} MiB ({seconds:.1f} s)")
+              f"peak RSS {figures['peak_rss_mib']:.0f} MiB, with its workers PSS "
+              f"{figures['peak_tree_pss_mib']:.0f} MiB ({seconds:.1f} s)")
         if size != largest:
             path.unlink()
             database.unlink()
     # The reference: the same file into SQLite by plain sqlite3, parse and insert only.
     reference_db = work / "reference.sqlite"
-    seconds, peak, _ = run_measured([str(BIN_DIR / "python"),
+    seconds, peak, tree, _ = run_measured([str(BIN_DIR / "python"),
                                      str(BENCH_DIR / "import_reference.py"),
                                      str(source), str(reference_db)])
-    results["reference"] = import_figures(seconds, peak, largest)
+    results["reference"] = import_figures(seconds, peak, tree, largest)
     reference_db.unlink()
     print(f"import reference  {largest:>9,}: {results['reference']['rate']:>8,.0f} lines/s "
           f"(plain sqlite3, no checks)")
     if pg_prefix:
         env = {"HELPCENTER_DATABASE_URL": POSTGRES_URL,
                "HELPCENTER_DATABASE_TABLE_PREFIX": pg_prefix}
-        seconds, peak, _ = run_measured([helpcenter, "import", str(source)], env=env)
-        results["postgresql"] = import_figures(seconds, peak, largest)
+        seconds, peak, tree, _ = run_measured([helpcenter, "import", str(source)], env=env)
+        results["postgresql"] = import_figures(seconds, peak, tree, largest)
         print(f"import PostgreSQL {largest:>9,}: {results['postgresql']['rate']:>8,.0f} orders/s, "
               f"peak RSS {results['postgresql']['peak_rss_mib']:.0f} MiB ({seconds:.1f} s)")
     source.unlink()
