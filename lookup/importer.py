@@ -11,8 +11,9 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from collections.abc import Iterator
+from concurrent.futures import Future
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing.pool import AsyncResult
 from typing import IO
 from typing import Any
 
@@ -133,17 +134,25 @@ def prepared(stream: IO[bytes], progress: Progress | None = None
             yield from _prepared_chunk(chunk)
         return
     # Forked (the workers inherit the loaded code instead of importing it again): only safe
-    # with no other thread in this process, which _worker_count checked.
-    # The workers' documents make no cycles; collecting would walk the whole inherited heap,
-    # again and again (a quarter of a worker's time), and copy its pages on the way.
-    with multiprocessing.get_context("fork").Pool(workers, initializer=gc.disable) as pool:
-        ahead: deque[AsyncResult] = deque()
-        for chunk in _chunks(stream, progress):
-            ahead.append(pool.apply_async(_prepared_chunk, (chunk,)))
-            if len(ahead) >= workers * CHUNKS_AHEAD:
-                yield from ahead.popleft().get()
-        while ahead:
-            yield from ahead.popleft().get()
+    # with no other thread in this process, which _worker_count checked; all of them are
+    # forked before the executor starts its own thread. The workers' documents make no
+    # cycles: collecting would walk the whole inherited heap, again and again (a quarter of a
+    # worker's time), and copy its pages on the way. A worker that dies (killed, out of
+    # memory) breaks the pool: the import fails and rolls back rather than wait for ever.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                             initializer=gc.disable) as pool:
+        ahead: deque[Future] = deque()
+        try:
+            for chunk in _chunks(stream, progress):
+                ahead.append(pool.submit(_prepared_chunk, chunk))
+                if len(ahead) >= workers * CHUNKS_AHEAD:
+                    yield from ahead.popleft().result()
+            while ahead:
+                yield from ahead.popleft().result()
+        finally:
+            # Stopped early (too many bad lines, an error): drop the chunks not started.
+            for future in ahead:
+                future.cancel()
 
 
 def _worker_count() -> int:

@@ -7,6 +7,7 @@ import json
 import os
 import random
 import time
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -306,3 +307,20 @@ def test_the_workers_run_in_other_processes(monkeypatch):
     list(importer.prepared(io.BytesIO(jsonl(make_order()).encode())))
     # Run in a worker, the patched function added to the worker's own set, not to this one.
     assert pids == set()
+
+
+def test_a_worker_that_dies_fails_the_import_and_changes_nothing(runner, app, write,
+                                                                 monkeypatch):
+    store = app.extensions["order_store"]
+    store.apply([make_order(order_number="KEEP-1")])
+    before = stored_rows(store)
+    monkeypatch.setattr(importer, "_worker_count", lambda: 2)
+    # A worker killed mid-import (out of memory, say): the import must stop, not wait for ever.
+    monkeypatch.setattr(importer, "prepare", lambda document: os._exit(9))
+    lines = jsonl(*[make_order(order_number=f"D-{n}") for n in range(2_000)])
+    with pytest.raises(BrokenProcessPool):
+        importer.import_stream(store, io.BytesIO(lines.encode()))
+    result = runner.invoke(main, ["import", write(lines)])
+    assert result.exit_code == 1
+    assert "a process checking the lines stopped" in result.output
+    assert stored_rows(store) == before

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from datetime import date
 from datetime import datetime
@@ -156,6 +157,9 @@ def import_orders(ctx: click.Context, file: IO[bytes]) -> None:
         more = " (the first ones)" if len(rejected.errors) >= importer.MAX_REPORTED_ERRORS else ""
         raise click.ClickException(
             f"nothing imported: {len(rejected.errors)} bad line(s){more}") from None
+    except BrokenProcessPool:
+        raise click.ClickException("nothing imported: a process checking the lines stopped "
+                                   "(out of memory?); the import was rolled back") from None
     click.echo(f"Imported {count} order line(s): {result.created} new, {result.updated} updated, "
                f"{result.unchanged} unchanged, {result.older} older than the stored order (kept).")
 
