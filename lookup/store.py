@@ -8,7 +8,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import sqlite3
 import threading
+import time
 from collections.abc import Iterable
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,6 +52,9 @@ SCHEMA_LOCK_KEY = 20261102
 # Keys looked up per query when applying a batch; well under every driver's parameter limit.
 BATCH_SIZE = 500
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# How long a process waits on SQLite for another one's schema upgrade: a migration may copy whole
+# tables, which on a busy machine takes longer than any ordinary write.
+SQLITE_SCHEMA_TIMEOUT_MS = 300_000
 
 
 def engine_url(url: str) -> str:
@@ -218,7 +223,7 @@ class OrderStore:
         A database made before migrations (tables and schema_version 1, no version table) is
         taken up as it is: the first migration creates only what is missing.
         """
-        with self.write() as conn:
+        with self.write(busy_timeout_ms=SQLITE_SCHEMA_TIMEOUT_MS) as conn:
             self._lock_schema(conn)
             migrations.upgrade(conn, self.table_prefix)
             reached = migrations.current(conn, self.table_prefix)
@@ -247,7 +252,7 @@ class OrderStore:
 
     def drop_schema(self) -> None:
         """Drop every table of this prefix, with its version table (tests and benchmarks only)."""
-        with self.write() as conn:
+        with self.write(busy_timeout_ms=SQLITE_SCHEMA_TIMEOUT_MS) as conn:
             self._lock_schema(conn)
             if migrations.current(conn, self.table_prefix) is None:
                 # Made before migrations, or never made: take it up first, then undo it all.
@@ -275,13 +280,23 @@ class OrderStore:
             yield conn
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A connection in a write transaction, committed at the end or rolled back on error."""
+    def write(self, busy_timeout_ms: int | None = None) -> Iterator[Connection]:
+        """A connection in a write transaction, committed at the end or rolled back on error;
+        on SQLite, waiting up to busy_timeout_ms (or the store's own) for another writer."""
         with self.engine.connect() as conn:
             # SQLite: take the write lock up front, so two writers queue instead of deadlocking.
             conn.execution_options(sqlite_begin="IMMEDIATE")
-            with conn.begin():
-                yield conn
+            waiting = self.is_sqlite and busy_timeout_ms is not None
+            if waiting:
+                # On the driver's connection: a statement through conn would begin a transaction.
+                conn.connection.dbapi_connection.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                if waiting:
+                    conn.connection.dbapi_connection.execute(
+                        f"PRAGMA busy_timeout={self.busy_timeout_ms}")
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -586,6 +601,24 @@ def _storable_text(text: str) -> bool:
     return True
 
 
+def _switch_to_wal(cursor: Any, busy_timeout_ms: int) -> None:
+    """Put the database in WAL mode (once for good; a no-op after), retrying while locked.
+
+    Switching needs the database's exclusive lock, and SQLite answers "locked" at once, without
+    waiting, while another connection writes to it or switches it too (workers starting
+    together on a database from before WAL).
+    """
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     """WAL, a busy timeout, and transactions that SQLAlchemy (not the driver) begins."""
 
@@ -594,7 +627,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT
         # Let SQLAlchemy emit BEGIN itself (the driver's implicit transactions get it wrong).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor, busy_timeout_ms)
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from sqlalchemy import MetaData
 from sqlalchemy import create_engine
 from sqlalchemy import inspect
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from lookup import migrations
 from lookup.insights_store import InsightsStore
@@ -239,6 +241,51 @@ def test_workers_starting_together_upgrade_once(database):
     assert snapshot(url, prefix) == before
     for store in stores:
         store.dispose()
+
+
+def test_a_process_opening_a_database_while_another_writes_switches_it_to_wal(tmp_path):
+    # A database from before WAL (or new): the first connection of each process switches it.
+    # SQLite answers "locked" at once, without waiting, while another connection is writing;
+    # a worker starting then must wait for the write, not fail its first request.
+    path = tmp_path / "orders.sqlite"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.executescript("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+    writer.execute("BEGIN")
+    writer.execute("INSERT INTO t VALUES (2)")
+    commit = threading.Timer(0.5, writer.execute, ["COMMIT"])
+    commit.start()
+    store = OrderStore(f"sqlite:///{path}")
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 2
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    commit.join()
+    store.dispose()
+    writer.close()
+
+
+def test_an_upgrade_waits_for_another_ones_longer_than_an_ordinary_write(tmp_path):
+    # A migration on a busy machine can hold SQLite's write lock for longer than the busy
+    # timeout of an ordinary write; a worker starting meanwhile waits for it rather than fail.
+    url = f"sqlite:///{tmp_path / 'orders.sqlite'}"
+    make_previous_release_database(url, "")
+    holder = sqlite3.connect(tmp_path / "orders.sqlite", isolation_level=None,
+                             check_same_thread=False)
+    # As the previous release served it: in WAL mode, where readers never wait.
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(1.0, holder.rollback)
+    release.start()
+    store = OrderStore(url, busy_timeout_ms=200)
+    with pytest.raises(OperationalError, match="locked"), store.write():
+        pass
+    store.ensure_schema()
+    release.join()
+    assert store.schema_revision() == migrations.head()
+    # The ordinary writes keep their own timeout once the upgrade is done.
+    with store.write() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 200
+    store.dispose()
+    holder.close()
 
 
 def test_a_database_newer_than_the_code_is_refused(database):
