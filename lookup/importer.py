@@ -63,16 +63,6 @@ class LineError:
         return f"line {self.line}: {self.field}: {self.message}"
 
 
-def documents(stream: IO[bytes], progress: Progress | None = None
-              ) -> Iterator[tuple[int, dict[str, Any] | LineError]]:
-    """Each non-blank line with its number: the validated document, or the LineError."""
-    for number, raw in enumerate(stream, start=1):
-        if progress:
-            progress(len(raw))
-        if raw.strip():
-            yield number, check_line(number, raw)
-
-
 def check_line(number: int, raw: bytes) -> dict[str, Any] | LineError:
     """The validated document of one non-blank line, or the LineError saying what is wrong."""
     try:
@@ -123,8 +113,9 @@ def _chunks(stream: IO[bytes], progress: Progress | None) -> Iterator[list[tuple
 
 def prepared(stream: IO[bytes], progress: Progress | None = None
              ) -> Iterator[tuple[int, Prepared | LineError]]:
-    """Like documents, in the file's order, but each valid line already `prepare`d for the
-    store; the checking is spread over worker processes, one per CPU, when there are several.
+    """Each non-blank line with its number, in the file's order: the line `prepare`d for the
+    store, or the LineError saying what is wrong with it. The checking is spread over worker
+    processes, one per CPU, when there are several.
 
     The file is read only a few chunks ahead of what has been handed on, so memory stays flat.
     """

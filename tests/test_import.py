@@ -128,7 +128,11 @@ def test_large_files_stream_in_batches(runner, app, write):
     assert orders(app) == 2500
 
 
-def test_documents_are_read_one_line_at_a_time():
+@pytest.mark.parametrize("workers", [1, 2])
+def test_lines_are_read_only_a_few_chunks_ahead(monkeypatch, workers):
+    # Memory stays flat: the first checked line is handed on long before the file is read.
+    monkeypatch.setattr(importer, "_worker_count", lambda: workers)
+
     class Lines(io.BytesIO):
         reads = 0
 
@@ -136,9 +140,14 @@ def test_documents_are_read_one_line_at_a_time():
             while line := self.readline():
                 Lines.reads += 1
                 yield line
-    stream = Lines(jsonl(*[make_order(order_number=f"N-{n}") for n in range(5)]).encode())
-    first = next(importer.documents(stream))
-    assert first[0] == 1 and Lines.reads == 1
+    total = importer.CHUNK_LINES * importer.CHUNKS_AHEAD * workers * 3
+    line = jsonl(make_order(order_number="N-1")).encode()
+    checked = importer.prepared(Lines(line * total))
+    first = next(checked)
+    assert first[0] == 1
+    ahead = importer.CHUNK_LINES * (1 if workers == 1 else importer.CHUNKS_AHEAD * workers)
+    assert Lines.reads == ahead < total
+    checked.close()
 
 
 def test_unseekable_input_is_imported_in_one_pass(app):
