@@ -73,11 +73,7 @@ def parse_time(value: str) -> datetime:
 
 def utc_key(moment: datetime) -> str:
     """A sortable text form of a moment (UTC, fixed width) for comparing freshness in SQL."""
-    moment = moment.astimezone(UTC)
-    if moment.year < 1000:
-        # isoformat pads the year to four digits; strftime, which wrote these first, does not.
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def dig(document: Mapping[str, Any], path: tuple[str, ...]) -> Any:
@@ -93,16 +89,16 @@ def dig(document: Mapping[str, Any], path: tuple[str, ...]) -> Any:
 
 def timestamps(document: Mapping[str, Any]) -> list[datetime]:
     """Every moment the document records: milestones and carrier events."""
-    return [parse_time(value) for value in _time_texts(document)]
-
-
-def _time_texts(document: Mapping[str, Any]) -> list[str]:
-    """The texts of every moment the document records (milestones, carrier events, update)."""
-    texts = [value for _, path in MILESTONES if isinstance(value := dig(document, path), str)]
-    texts += [event["at"] for event in dig(document, ("shipping", "events")) or []]
+    moments = []
+    for _, path in MILESTONES:
+        value = dig(document, path)
+        if isinstance(value, str):
+            moments.append(parse_time(value))
+    for event in dig(document, ("shipping", "events")) or []:
+        moments.append(parse_time(event["at"]))
     if isinstance(document.get("updated_at"), str):
-        texts.append(document["updated_at"])
-    return texts
+        moments.append(parse_time(document["updated_at"]))
+    return moments
 
 
 def freshness(document: Mapping[str, Any], occurred_at: datetime | None = None) -> str:
@@ -111,7 +107,7 @@ def freshness(document: Mapping[str, Any], occurred_at: datetime | None = None) 
     An import line or webhook is "newer" than what is stored when its freshness is later, or
     equal with a later status in STATUSES; anything else never replaces the stored status.
     """
-    moments = [max(map(parse_time, _time_texts(document)))]
+    moments = timestamps(document)
     if occurred_at is not None:
         moments.append(occurred_at)
     return utc_key(max(moments))

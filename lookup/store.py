@@ -52,6 +52,8 @@ SCHEMA_LOCK_KEY = 20261102
 # Keys looked up per query when applying a batch; well under every driver's parameter limit.
 BATCH_SIZE = 500
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The order of the values in a batch's rows (see OrderStore._apply_batch): the key first.
+ROW_COLUMNS = ("order_key", "email_key", "status", "freshness", "document", "stored_at")
 # How long a process waits on SQLite for another one's schema upgrade: a migration may copy whole
 # tables, which on a busy machine takes longer than any ordinary write.
 SQLITE_SCHEMA_TIMEOUT_MS = 300_000
@@ -512,19 +514,16 @@ class OrderStore:
 
     @cached_property
     def _batch_sql(self) -> tuple[str, str, str]:
-        """A batch's statements in the driver's own SQL, with positional parameters: the stored
-        rows of some keys ({marks} to fill in), the insert of a row, the update of one by key."""
+        """A batch's statements in the driver's own SQL, with positional parameters in the order
+        of ROW_COLUMNS: the stored rows of some keys ({marks} to fill in; stored_at left out),
+        the insert of a row, the update of one by key (the key last)."""
         dialect = self.engine.dialect
         table = dialect.identifier_preparer.format_table(self.orders)
-        quote = dialect.identifier_preparer.quote
-        names = [column.name for column in self.orders.columns]
-        if names != ["order_key", "email_key", "status", "freshness", "document", "stored_at"]:
-            raise RuntimeError(f"the rows below are written in another column order: {names}")
-        key, others = quote(names[0]), [quote(name) for name in names[1:]]
-        columns = ", ".join([key, *others])
+        key, *others = map(dialect.identifier_preparer.quote, ROW_COLUMNS)
         mark = self._mark
         return (f"SELECT {', '.join([key, *others[:-1]])} FROM {table} WHERE {key} IN ({{marks}})",
-                f"INSERT INTO {table} ({columns}) VALUES ({', '.join([mark] * len(names))})",
+                f"INSERT INTO {table} ({', '.join([key, *others])}) "
+                f"VALUES ({', '.join([mark] * len(ROW_COLUMNS))})",
                 f"UPDATE {table} SET {', '.join(f'{name} = {mark}' for name in others)} "
                 f"WHERE {key} = {mark}")
 
