@@ -40,6 +40,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError
 
 from lookup import migrations
+from lookup.json_text import holds_float
 from lookup.orders import STATUS_RANK
 from lookup.orders import freshness
 from lookup.orders import merge_documents
@@ -122,7 +123,7 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",",
 
 def document_text(document: dict[str, Any]) -> str:
     """The stored text of a document, the same text for the same document every time."""
-    if not _holds_float(document):
+    if not holds_float(document):
         try:
             # orjson writes the same text as _ENCODER four times faster, but for floats
             # (1e16 for 1e+16, null for NaN); it refuses integers past 64 bits.
@@ -130,20 +131,6 @@ def document_text(document: dict[str, Any]) -> str:
         except TypeError:
             pass
     return _ENCODER.encode(document)
-
-
-def _holds_float(document: dict[str, Any]) -> bool:
-    """True when a float is anywhere in the document (parsed JSON: dicts, lists, scalars)."""
-    stack: list[Any] = [document]
-    while stack:
-        container = stack.pop()
-        for value in container.values() if type(container) is dict else container:
-            kind = type(value)
-            if kind is dict or kind is list:
-                stack.append(value)
-            elif kind is float:
-                return True
-    return False
 
 
 class Prepared(NamedTuple):

@@ -13,6 +13,9 @@ from lookup.web import settings
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the Flask app."""
     app = Flask(__name__, instance_relative_config=True)
+    from lookup.web.json_provider import FastJSONProvider
+
+    app.json = FastJSONProvider(app)
     app.config.from_mapping(settings.defaults(app.instance_path))
     if test_config is None:
         # HELPCENTER_DATABASE_URL becomes DATABASE_URL, and so on.
