@@ -41,6 +41,7 @@ RELEVANCE_SETS = {
     "buyers' words, fresh": PROJECT_DIR / "tests" / "relevance-buyers-fresh.toml",
     # Written later, to find more misses to learn from: development only.
     "buyers' words, more": PROJECT_DIR / "tests" / "relevance-buyers-more.toml",
+    "buyers' words, third": PROJECT_DIR / "tests" / "relevance-buyers-third.toml",
 }
 KOREAN_SET = PROJECT_DIR / "tests" / "relevance-ko-buyers.toml"
 PARTS = ("dev", "held-out")

@@ -162,9 +162,9 @@ def test_buyers_words_held_out_keep_what_was_reached(site_search):
     assert mrr >= REACHED_MRR_AT_10, (mrr, misses)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13's targets are not reached yet on the held-out "
-                   "part (0.89 / 0.81 measured); strict, so reaching them fails this mark")
 def test_buyers_words_held_out_at_the_targets(site_search):
+    # 0.892 / 0.812 until the rules learnt from a third development set
+    # (tests/relevance-buyers-third.toml); 0.903 / 0.820 measured once after them.
     success, mrr, misses = measure(site_search, load_cases(BUYERS_WORDS, "held-out"))
     assert success >= MIN_SUCCESS_AT_3, (success, misses)
     assert mrr >= MIN_MRR_AT_10, (mrr, misses)

@@ -121,6 +121,22 @@ def test_vocabulary_maps_buyers_words_to_the_articles(full, index_dirs):
     assert rank(full.search(question), "/orders/status/#report-a-problem") == 1
 
 
+@pytest.mark.parametrize("question, url", [
+    ("can i get it sent to germany", "/shipping/#shipping-countries"),  # a country's name
+    ("orders faq", "/orders/#common-questions"),
+    ("the seller has blocked me on chat", "/sellers/contact/#seller-not-answering"),
+    ("why did my order vanish, i hadnt paid yet", "/orders/status/#unpaid-orders-cancelled"),
+])
+def test_vocabulary_rules_lift_their_sections(full, index_dirs, question, url):
+    plain = without(index_dirs, synonyms_file=PACKAGE_SYNONYMS)
+    try:
+        before = rank(plain.search(question), url)
+    finally:
+        plain.close()
+    assert before is None or before > 3
+    assert rank(full.search(question), url) == 1
+
+
 def test_vocabulary_is_one_way_data():
     rules = parse_vocabulary("# comment\nsmashed, in pieces => damaged\n")
     synonyms = Synonyms([], rules)
