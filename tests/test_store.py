@@ -185,3 +185,29 @@ def test_a_schema_error_on_postgresql_fails_rather_than_skips(monkeypatch):
     monkeypatch.setattr(OrderStore, "ensure_schema", broken)
     with pytest.raises(RuntimeError, match="schema step failed"):
         postgres_store("tbroken_")
+
+
+@pytest.mark.postgres
+def test_a_lookup_survives_the_database_dropping_every_connection(tmp_path: Path):
+    import psycopg
+
+    from tests.lookup_fixtures import database_url
+
+    for store in open_store("postgresql", tmp_path):
+        store.apply([make_order()])
+        # Three connections in the lookups' pool, each then dropped by the server (a restart).
+        held = [store._lookup_engine.raw_connection() for _ in range(3)]
+        pids = []
+        for connection in held:
+            cursor = connection.cursor()
+            cursor.execute("SELECT pg_backend_pid()")
+            pids.append(cursor.fetchone()[0])
+            cursor.close()
+            connection.close()
+        with psycopg.connect(database_url("postgresql", tmp_path).replace(
+                "postgresql+psycopg", "postgresql"), autocommit=True) as admin:
+            for pid in pids:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        # No error reaches the buyer: the stale pool is noticed and the read runs again.
+        assert store.find("CM-100234", "buyer@example.com")["order_number"] == "CM-100234"
+        assert store.find("CM-100234", "buyer@example.com")["order_number"] == "CM-100234"
