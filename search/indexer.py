@@ -512,7 +512,8 @@ class _LanguageWriter:
         self.impacts = ImpactBuilder(synonyms or Synonyms.load(language=code), groups)
         # One writer, one segment, one commit: a single segment keeps fuzzy and prefix lookups
         # fast.
-        self.segment = SegmentBuilder(self.ix.writer(limitmb=256, procs=1, multisegment=False))
+        writer = self.ix.writer(limitmb=256, procs=1, multisegment=False)
+        self.segment = SegmentBuilder(writer, fast_stored=True)
         self.urls: list[str] = []
 
     def add(self, document: dict[str, str]) -> None:

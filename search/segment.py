@@ -12,6 +12,7 @@ Everything here leans on whoosh-reloaded 2.7.5's writer internals, which are fro
 
 from __future__ import annotations
 
+import zlib
 from array import array
 from collections.abc import Mapping
 from typing import Any
@@ -24,13 +25,25 @@ from whoosh.writing import SegmentWriter
 Postings = dict[str, dict[bytes, tuple[list[int], list[float], list[bytes]]]]
 
 
+def _compress_small(data: bytes, level: int) -> bytes:
+    """zlib data at level, set up with a 4 KB window and the smallest hash table."""
+    compressor = zlib.compressobj(level, zlib.DEFLATED, 12, 1)
+    return compressor.compress(data) + compressor.flush()
+
+
 class SegmentBuilder:
     """Add analysed documents to a fresh single-segment writer, then commit it."""
 
-    def __init__(self, writer: SegmentWriter) -> None:
+    def __init__(self, writer: SegmentWriter, fast_stored: bool = False) -> None:
+        """fast_stored: compress the stored fields with zlib's small-memory settings (the same
+        fields read back, in other bytes than Whoosh's own)."""
         if not isinstance(writer, SegmentWriter) or writer.docnum != 0:
             raise TypeError("needs a fresh single-segment writer")
         self._writer = writer
+        if fast_stored:
+            # Whoosh's zlib.compress sets up 256 KB of tables for each section's few hundred
+            # bytes; a small hash table and window cost a fraction of that.
+            writer.perdocwriter._colwriters["_stored"]._child._compress = _compress_small
         self._schema = writer.schema
         self._postings: Postings = {}
         # The same for the fields given as tokens, keyed by the token (see _add_tokens).
