@@ -6,6 +6,7 @@ import copy
 import gc
 import html
 import logging
+import marshal
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import BinaryIO
 
 from whoosh import index
 
@@ -468,22 +470,34 @@ def iter_documents(site_dir: Path, also_asked: AlsoAsked | None = None) -> Itera
 
 
 def write_index(documents: Iterator[dict[str, str]], index_dir: Path,
-                synonyms: Synonyms | None = None) -> int:
+                synonyms: Synonyms | None = None,
+                on_page: Callable[[int], None] | None = None) -> int:
     """Write the documents into a fresh index in index_dir (which must be empty); return the count.
 
     Each language's sections go to an index of their own (see language_dir): a Korean page
-    is searched with Korean pages only. synonyms: the English index's (default: the package's).
+    is searched with Korean pages only. synonyms: the English index's (default: the package's);
+    on_page: told the count of pages done at each new page (see counting_pages).
+
+    The documents are read, and their scores worked out, in a forked process that hands each
+    section over to this one, which writes the segments meanwhile (see _read_aside).
     """
     writers: dict[str, _LanguageWriter] = {}
+    scores: Callable[..., None] = _done
     try:
         for code in LANGUAGES:
             folder = language_dir(index_dir, code)
             folder.mkdir(exist_ok=True)
             writers[code] = _LanguageWriter(folder, code,
                                             synonyms if code == DEFAULT_LANGUAGE else None)
-        for document in documents:
+        aside = _read_aside(documents, writers)
+        if aside is not None:
+            documents, scores = aside
+            for writer in writers.values():
+                writer.scored_aside = True
+        for document in counting_pages(documents, on_page) if on_page else documents:
             writers[url_language(document["url"])].add(document)
     except BaseException:
+        scores(check=False)
         for writer in writers.values():
             writer.cancel()
         raise
@@ -493,12 +507,92 @@ def write_index(documents: Iterator[dict[str, str]], index_dir: Path,
         while waiting:
             count += waiting[0].commit()
             waiting.pop(0)
+        scores()
     except BaseException:
+        scores(check=False)
         # The failed writer has given up its segment; the others have not begun theirs.
         for writer in waiting[1:]:
             writer.cancel()
         raise
     return count
+
+
+def _done(check: bool = True) -> None:
+    """Nothing to wait for."""
+
+
+# Sections handed over at a time: large enough that the pipe costs little, small enough that
+# the segment's writing starts at once.
+HANDOVER_BATCH = 64
+
+
+def _read_aside(documents: Iterator[dict[str, str]], writers: dict[str, _LanguageWriter]
+                ) -> tuple[Iterator[dict[str, str]], Callable[..., None]] | None:
+    """Read the documents in a forked process that adds up and saves each language's scores
+    (ImpactBuilder) while handing every section over, in order, through a pipe.
+
+    Returns the sections as handed over and a function that waits for the process, as
+    run_aside's does; None when this process cannot fork (see can_fork): then the writers
+    work out the scores themselves.
+    """
+    if not can_fork():
+        return None
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: read and score, never return into the caller
+        status = 1
+        try:
+            os.close(read_end)
+            with open(write_end, "wb") as pipe:
+                _score_handing_over(documents, writers, pipe)
+            status = 0
+        except BrokenPipeError:
+            pass  # the writing side gave up first, and says why
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    pipe = open(read_end, "rb")
+    wait = _waiter(pid, "reading the pages or working out the search scores")
+
+    def finish(check: bool = True) -> None:
+        # Closed first: a process still handing sections over stops at once.
+        pipe.close()
+        wait(check)
+
+    return _handed_over(pipe), finish
+
+
+def _score_handing_over(documents: Iterator[dict[str, str]],
+                        writers: dict[str, _LanguageWriter], pipe: BinaryIO) -> None:
+    """Hand each document over through pipe (in batches, None after the last), then add it to
+    its language's scores; save the scores once all are handed over."""
+    batch: list[dict[str, str]] = []
+    for document in documents:
+        batch.append(document)
+        if len(batch) >= HANDOVER_BATCH:
+            marshal.dump(batch, pipe)
+            pipe.flush()
+            batch = []
+        writers[url_language(document["url"])].add_scores(document)
+    marshal.dump(batch, pipe)
+    marshal.dump(None, pipe)
+    pipe.flush()
+    for writer in writers.values():
+        writer.save_scores()
+
+
+def _handed_over(pipe: BinaryIO) -> Iterator[dict[str, str]]:
+    """The documents handed over through pipe by _score_handing_over."""
+    while True:
+        try:
+            batch = marshal.load(pipe)
+        except EOFError:
+            raise RuntimeError("the process reading the pages stopped before the last") from None
+        if batch is None:
+            return
+        yield from batch
 
 
 class _LanguageWriter:
@@ -515,11 +609,30 @@ class _LanguageWriter:
         writer = self.ix.writer(limitmb=256, procs=1, multisegment=False)
         self.segment = SegmentBuilder(writer, fast_stored=True)
         self.urls: list[str] = []
+        # True when another process works out and saves the scores (see _read_aside).
+        self.scored_aside = False
 
     def add(self, document: dict[str, str]) -> None:
         """Take in the next section: each field is analysed once, for scores and postings alike."""
-        self.segment.add(document, self.impacts.add(document))
+        if self.scored_aside:
+            analysed = self.impacts.analyse_fields(document)
+        else:
+            analysed = self.impacts.add(document)
+        self.segment.add(document, analysed)
         self.urls.append(document["url"])
+
+    def add_scores(self, document: dict[str, str]) -> None:
+        """Take in the next section for the scores only (in the process working them out)."""
+        self.impacts.add(document)
+        self.urls.append(document["url"])
+
+    def expected_segment(self) -> str:
+        """The id of the segment the sections taken in will be in ("empty" for none)."""
+        return self.segment.segment_id() if self.urls else "empty"
+
+    def save_scores(self) -> None:
+        """Work out and save the scores of the sections taken in."""
+        self.impacts.save(self.index_dir, self.expected_segment())
 
     def cancel(self) -> None:
         """Give up the segment being written."""
@@ -529,15 +642,16 @@ class _LanguageWriter:
     def commit(self) -> int:
         """Write the segment and the scores; return how many sections were written."""
         urls = self.urls
-        # The scores are worked out on the other core while Whoosh writes the segment.
-        expected = self.segment.segment_id() if urls else "empty"
-        scores: Callable[..., None] = lambda check=True: None  # noqa: E731
+        expected = self.expected_segment()
+        scores: Callable[..., None] = _done
         try:
-            try:
-                scores = run_aside(lambda: self.impacts.save(self.index_dir, expected))
-            except BaseException:
-                self.segment.cancel()
-                raise
+            if not self.scored_aside:
+                # The scores are worked out on the other core while Whoosh writes the segment.
+                try:
+                    scores = run_aside(self.save_scores)
+                except BaseException:
+                    self.segment.cancel()
+                    raise
             self.segment.commit()
             with self.ix.reader() as reader:
                 segment_id = impacts_segment_id(reader)
@@ -556,6 +670,11 @@ class _LanguageWriter:
         return len(urls)
 
 
+def can_fork() -> bool:
+    """True when this process may fork: it has no other thread (forking one that has is unsafe)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
 def run_aside(work: Callable[[], None]) -> Callable[..., None]:
     """Start work in a forked process, so it runs beside this one; return a function that waits
     for it and raises if it failed (with check=False: only waits, if it has not already).
@@ -563,9 +682,9 @@ def run_aside(work: Callable[[], None]) -> Callable[..., None]:
     Only when this process has no other thread (forking one that has is unsafe): otherwise the
     work runs here and now.
     """
-    if not hasattr(os, "fork") or threading.active_count() > 1:
+    if not can_fork():
         work()
-        return lambda check=True: None
+        return _done
     pid = os.fork()
     if pid == 0:  # the child: do the work, never return into the caller
         status = 1
@@ -576,13 +695,19 @@ def run_aside(work: Callable[[], None]) -> Callable[..., None]:
             traceback.print_exc()
         finally:
             os._exit(status)
+    return _waiter(pid, "working out the search scores")
+
+
+def _waiter(pid: int, doing: str) -> Callable[..., None]:
+    """A function that waits for the forked process pid and raises if it failed (with
+    check=False: only waits, if it has not already)."""
     waited: list[int] = []
 
     def wait(check: bool = True) -> None:
         if not waited:
             waited.append(os.waitpid(pid, 0)[1])
         if check and waited[0] != 0:
-            raise RuntimeError(f"working out the search scores failed (wait status {waited[0]})")
+            raise RuntimeError(f"{doing} failed (wait status {waited[0]})")
 
     return wait
 
@@ -620,8 +745,7 @@ def build_index(site_dir: Path, index_dir: Path, also_asked: AlsoAsked | None = 
     try:
         if also_asked is None:
             also_asked = read_also_asked()
-        documents = iter_documents(site_dir, also_asked)
-        count = write_index(counting_pages(documents, on_page) if on_page else documents, built)
+        count = write_index(iter_documents(site_dir, also_asked), built, on_page=on_page)
         swap_in(built, index_dir)
     except BaseException:
         shutil.rmtree(built, ignore_errors=True)
