@@ -50,10 +50,10 @@ def written(iso: str | None) -> tuple[date, str] | None:
     match = ISO.match(iso or "")
     if not match:
         return None
-    year, month, day_ = (int(g) for g in match.group(1, 2, 3))
-    clock = f"{match.group(4)}:{match.group(5)}" if match.group(4) else ""
+    year, month, day_, hour, minute = match.groups()
+    clock = f"{hour}:{minute}" if hour else ""
     try:
-        return date(year, month, day_), clock
+        return date(int(year), int(month), int(day_)), clock
     except ValueError:
         return None
 

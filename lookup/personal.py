@@ -29,6 +29,10 @@ STREET_ADDRESS = re.compile(
 # and digits, or any run of five or more digits. A year or "14 days" is left alone.
 ORDER_NUMBER = re.compile(r"(?<!\w)(?:#\s?\w*\d\w*(?:-\w+)*|[A-Za-z]{1,10}-\d[\w-]*|\d{5,})(?!\w)")
 
+# Every pattern above needs a digit or an at sign: text with neither has nothing to scrub (most
+# carriers' scans, most log lines), and one scan for them costs less than trying each pattern.
+DIGIT_OR_AT = re.compile(rf"[\d{AT}]")
+
 EMAIL_MARK = "<email>"
 PHONE_MARK = "<phone>"
 ADDRESS_MARK = "<address>"
@@ -42,10 +46,14 @@ def redact_emails(text: str) -> str:
 
 def scrub_contact(text: str) -> str:
     """The text with emails, phone numbers and street addresses replaced by what they were."""
+    if not DIGIT_OR_AT.search(text):
+        return text
     text = PHONE.sub(PHONE_MARK, redact_emails(text))
     return STREET_ADDRESS.sub(ADDRESS_MARK, text)
 
 
 def scrub(text: str) -> str:
     """The text with contact details and order numbers replaced: what may be kept of free text."""
+    if not DIGIT_OR_AT.search(text):
+        return text
     return ORDER_NUMBER.sub(ORDER_MARK, scrub_contact(text))

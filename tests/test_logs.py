@@ -88,7 +88,7 @@ def test_logs_are_json_lines_without_any_email(app, log_stream, tmp_path: Path, 
                            "order": make_order(order_number="HOOK-2", email=emails[2])}
                   ).status_code == 503
 
-    def crash(order_number: str, email: str):
+    def crash(order_number: str, email: str, **_):
         raise RuntimeError(f"lookup of {order_number} for {email} failed")
 
     monkeypatch.setattr("lookup.web.api.lookup_order", crash)

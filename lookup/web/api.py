@@ -72,7 +72,7 @@ def lookup() -> Response:
     email = storable("email", body.email)
     attempt = LookupAttempt(order_number, email)
     attempt.check()
-    answer = lookup_order(order_number, email)
+    answer = lookup_order(order_number, email, lang=lang)
     # The outcome only: never the email, so never an order number with its email.
     log.info("order lookup", extra={"event": "lookup", "outcome": "miss" if answer is None
                                     else "found"})
