@@ -12,7 +12,6 @@ import pytest
 
 from lookup import create_app
 from lookup import json_text
-from lookup.web import logs
 
 # Texts where orjson alone would differ from the standard parser: big integers, NaN and
 # infinities, unpaired surrogates, a byte-order mark; and ordinary ones.
@@ -109,20 +108,3 @@ def test_the_apps_json_writes_the_values_flask_wrote(app, value):
 def test_the_apps_json_keeps_flasks_errors(app):
     with app.app_context(), pytest.raises(TypeError):
         app.json.dumps({"not json": object()})
-
-
-def test_a_log_line_is_the_same_json_either_way():
-    formatter = logs.JsonFormatter()
-    import logging
-
-    for message, extra in [("plain", {"event": "lookup", "outcome": "found"}),
-                           ("\ubc18\ud488", {"n": 2**70}), ("lone \ud800", {"event": "x"})]:
-        record = logging.LogRecord("t", logging.INFO, __file__, 1, message, None, None)
-        for name, value in extra.items():
-            setattr(record, name, value)
-        line = formatter.format(record)
-        assert "\n" not in line
-        entry = json.loads(line)
-        assert entry["msg"] == message
-        assert {name: entry[name] for name in extra} == extra
-        line.encode("utf-8")  # never a lone surrogate in the stream

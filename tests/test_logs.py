@@ -127,3 +127,18 @@ def test_configure_is_one_handler_however_many_apps(app, log_stream):
     create_app({"TESTING": True, "DATABASE_URL": "sqlite://"})
     handlers = [h for h in logging.getLogger().handlers if h.get_name() == logs.HANDLER_NAME]
     assert len(handlers) == 1
+
+
+def test_a_log_line_is_one_line_of_json():
+    formatter = logs.JsonFormatter()
+    for message, extra in [("plain", {"event": "lookup", "outcome": "found"}),
+                           ("\ubc18\ud488", {"n": 2**70}), ("lone \ud800", {"event": "x"})]:
+        record = logging.LogRecord("t", logging.INFO, __file__, 1, message, None, None)
+        for name, value in extra.items():
+            setattr(record, name, value)
+        line = formatter.format(record)
+        assert "\n" not in line
+        entry = json.loads(line)
+        assert entry["msg"] == message
+        assert {name: entry[name] for name in extra} == extra
+        line.encode("utf-8")  # never a lone surrogate in the stream

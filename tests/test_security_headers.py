@@ -46,3 +46,25 @@ def test_built_site_runs_under_its_csp_in_chromium(browser, live_server):
     page.close()
     assert violations == []
     assert errors == []
+
+
+@pytest.mark.parametrize("proxies, forwarded, hsts", [
+    (1, "https", True),   # a trusted proxy says the buyer came over HTTPS
+    (0, "https", False),  # nobody is trusted: the header is the client's word only
+    (1, "http", False),
+])
+def test_hsts_follows_the_scheme_a_trusted_proxy_reports(tmp_path, built_site, proxies,
+                                                          forwarded, hsts):
+    from lookup import create_app
+
+    app = create_app({"TESTING": True, "SITE_DIR": str(built_site), "TRUSTED_PROXIES": proxies,
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'orders.sqlite'}",
+                      "SEARCH_INDEX_DIR": str(tmp_path / "search-index")})
+    for path in ("/api/health", "/", "/api/nothing-here"):
+        response = app.test_client().get(path, headers={"X-Forwarded-Proto": forwarded,
+                                                        "X-Forwarded-For": "203.0.113.9"})
+        response.close()
+        assert ("Strict-Transport-Security" in response.headers) is hsts, path
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        # One of each, whoever set it first.
+        assert len(response.headers.getlist("Content-Security-Policy")) == 1

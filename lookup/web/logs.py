@@ -12,8 +12,6 @@ from datetime import datetime
 from typing import IO
 from typing import Any
 
-import orjson
-
 from lookup.personal import AT
 from lookup.personal import redact_emails
 
@@ -58,14 +56,9 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             entry["exc_type"] = record.exc_info[0].__name__
             entry["traceback"] = redact("".join(traceback.format_exception(*record.exc_info)))
-        try:
-            return orjson.dumps(entry, default=str).decode()
-        except TypeError:
-            # orjson refuses an unpaired surrogate (JSON input can carry one) and integers past
-            # 64 bits: the standard encoder writes them, and the surrogate must not break the
-            # log stream.
-            line = json.dumps(entry, ensure_ascii=False, default=str)
-            return line.encode("utf-8", "backslashreplace").decode("utf-8")
+        line = json.dumps(entry, ensure_ascii=False, default=str)
+        # An unpaired surrogate (JSON input can carry one) must not break the log stream.
+        return line.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class StderrHandler(logging.StreamHandler):

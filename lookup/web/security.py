@@ -5,12 +5,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
-from flask import Response
-from flask import request
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse
+    from _typeshed.wsgi import WSGIApplication
+    from _typeshed.wsgi import WSGIEnvironment
 
 # Material's pages carry a few small inline scripts (palette, scope); they are allowed by hash,
 # never with 'unsafe-inline'. The JSON config tags are data, not scripts, so they need no hash.
@@ -78,19 +83,35 @@ DEFAULT_HEADERS = tuple((name, name.lower(), value) for name, value in (
 ))
 
 
-def add_security_headers(response: Response) -> Response:
-    """Set the headers every answer carries; a page that set its own CSP keeps it."""
-    headers = response.headers
-    # One pass over the few headers the answer has, then appends: on every request.
-    present = {name.lower() for name in headers.keys()}
-    if request.is_secure and "strict-transport-security" not in present:
-        headers.add("Strict-Transport-Security", HSTS)
-    for name, lower, value in DEFAULT_HEADERS:
-        if lower not in present:
-            headers.add(name, value)
-    return response
+class SecurityHeaders:
+    """WSGI middleware: every answer carries DEFAULT_HEADERS (and HSTS over HTTPS) unless it set
+    its own; a page that set its own CSP keeps it.
+
+    They are appended to the header list as the answer starts: on every request this costs a
+    fraction of an after-request hook, where werkzeug checks each value again as it adds it.
+    """
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse
+                 ) -> Iterable[bytes]:
+        """Run the app, adding the headers its answer lacks when it starts the answer."""
+        # The scheme as ProxyFix (inside which this runs) left it: what request.is_secure reads.
+        secure = environ.get("wsgi.url_scheme") in ("https", "wss")
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            if secure and "strict-transport-security" not in present:
+                headers.append(("Strict-Transport-Security", HSTS))
+            for name, lower, value in DEFAULT_HEADERS:
+                if lower not in present:
+                    headers.append((name, value))
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
 
 
 def init_app(app: Flask) -> None:
-    """Register the headers on every response."""
-    app.after_request(add_security_headers)
+    """Set the headers on every response (inside ProxyFix, which limits.init_app adds later)."""
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
