@@ -40,7 +40,7 @@ docs: $(VENV)/.installed
 		$(BIN)/properdocs serve --config-file $(DOCS_CONFIG) --dev-addr $(HOST):$(DOCS_PORT) \
 		--watch-theme --watch lookup/policy.toml
 
-# About 20 to 25 minutes; `make bench BENCH_ARGS=--quick` runs small sizes in a few.
+# About 15 minutes (25 on a slower machine); `make bench BENCH_ARGS=--quick` runs small sizes in a few.
 bench: $(VENV)/.installed-bench chromium wrk
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
