@@ -192,8 +192,8 @@ class OrderStore:
 
     @cached_property
     def _lookup_engine(self) -> Engine:
-        """The lookups' own pool: no ping before each read (a round trip on PostgreSQL, a sixth
-        of a lookup's time); find() notices a dropped connection itself and reads again."""
+        """The lookups' own pool: no ping before each read (one more round trip to PostgreSQL on
+        every lookup); find() notices a dropped connection itself and reads again."""
         if self.is_sqlite:
             return self.engine  # a file: nothing to ping, nothing dropped
         return self._create_engine({**self._engine_options, "pool_pre_ping": False})
