@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.test_helpbar_browser import page  # noqa: F401  (a fixture)
 from tests.test_helpbar_browser import service  # noqa: F401  (a fixture)
@@ -33,6 +35,25 @@ def materials_first_result(page):  # noqa: F811
     item.wait_for()
     assert page.locator(OURS).is_hidden()
     return item
+
+
+def open_search_after_instant_navigation(page) -> None:  # noqa: F811 (page: a fixture's name)
+    """Click into the box until Material's search is open.
+
+    Right after an instant navigation Material sometimes leaves its search closed on the first
+    focus (seen in 2 of 5 runs, on this code and before it); a visitor clicks again, and so does
+    this: out of the box, then into it, until the search opens (the settled state).
+    """
+    opened = page.locator("[data-md-toggle=search]:checked")
+    deadline = time.monotonic() + 30
+    while True:
+        page.locator(BOX).click()
+        try:
+            opened.wait_for(state="attached", timeout=2000)
+            return
+        except PlaywrightTimeoutError:
+            assert time.monotonic() < deadline, "Material's search never opened"
+            page.locator(BOX).blur()
 
 
 def test_a_visitor_served_by_the_service_never_downloads_materials_index(page, service):  # noqa: F811
@@ -82,7 +103,7 @@ def test_a_failing_service_releases_materials_index_once(page, service, failure)
     page.locator(".md-tabs__link", has_text="Payments").click()
     page.wait_for_url(re.compile(r"/payments/"))
     assert page.evaluate("window.sameDocument")
-    page.locator(BOX).click()
+    open_search_after_instant_navigation(page)
     page.locator(BOX).fill("")
     page.locator(BOX).press_sequentially("cancel", delay=20)
     page.locator(f"{MATERIALS} .md-search-result__item a[href*=cancel]").first.wait_for()
