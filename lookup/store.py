@@ -41,7 +41,6 @@ from sqlalchemy.exc import IntegrityError
 
 from lookup import json_text
 from lookup import migrations
-from lookup.json_text import holds_float
 from lookup.orders import STATUS_RANK
 from lookup.orders import freshness
 from lookup.orders import merge_documents
@@ -124,7 +123,7 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",",
 
 def document_text(document: dict[str, Any]) -> str:
     """The stored text of a document, the same text for the same document every time."""
-    if not holds_float(document):
+    if not json_text.holds_float(document):
         try:
             # orjson writes the same text as _ENCODER four times faster, but for floats
             # (1e16 for 1e+16, null for NaN); it refuses integers past 64 bits.
