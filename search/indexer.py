@@ -26,6 +26,7 @@ from whoosh import index
 from search.asked import AlsoAsked
 from search.asked import read_also_asked
 from search.asked import unknown_sections
+from search.feed import FeedMismatch
 from search.impacts import ImpactBuilder
 from search.impacts import segment_id as impacts_segment_id
 from search.language import DEFAULT_LANGUAGE
@@ -410,7 +411,11 @@ def page_url(site_dir: Path, path: Path) -> str:
 
     `returns/policy/index.html` -> `/returns/policy/`.
     """
-    relative = path.relative_to(site_dir).as_posix()
+    return relative_url(path.relative_to(site_dir).as_posix())
+
+
+def relative_url(relative: str) -> str:
+    """The path the site serves the built file at relative (a site-relative POSIX path)."""
     if relative == "index.html":
         return "/"
     if relative.endswith("/index.html"):
@@ -418,14 +423,53 @@ def page_url(site_dir: Path, path: Path) -> str:
     return "/" + relative
 
 
-def iter_pages(site_dir: Path) -> Iterator[Page]:
-    """Every article page of the built site, in a stable order."""
+def is_article_file(relative: str) -> bool:
+    """True for a built file (site-relative POSIX path) that may hold an article."""
+    return (relative.endswith(".html") and relative not in SKIPPED_PAGES
+            and relative.split("/", 1)[0] not in SKIPPED_DIRS)
+
+
+def article_files(site_dir: Path) -> list[str]:
+    """The built files that may hold articles, site-relative, in a stable order (by path)."""
+    relatives = (path.relative_to(site_dir).as_posix() for path in sorted(site_dir.rglob("*.html")))
+    return [relative for relative in relatives if is_article_file(relative)]
+
+
+def _file_language(relative: str) -> str:
+    """The language of a built file."""
+    return url_language(relative_url(relative))
+
+
+def _checked_feed(fed: Iterator[tuple[str, str]], site_dir: Path) -> Iterator[tuple[str, str]]:
+    """The pages fed, then FeedMismatch unless they were each language's files on disk, in the
+    order iter_pages reads them from the site folder."""
+    seen: list[str] = []
+    for relative, text in fed:
+        seen.append(relative)
+        yield relative, text
+    on_disk = article_files(site_dir)
+    for code in LANGUAGES:
+        if ([path for path in seen if _file_language(path) == code]
+                != [path for path in on_disk if _file_language(path) == code]):
+            missing = sorted(set(on_disk) - set(seen))
+            raise FeedMismatch(f"the {code} pages fed are not those in {site_dir} "
+                               f"(e.g. not fed: {missing[:3]})")
+
+
+def iter_pages(site_dir: Path, fed: Iterator[tuple[str, str]] | None = None) -> Iterator[Page]:
+    """Every article page of the built site, in a stable order.
+
+    fed: the pages' (site-relative path, HTML) as the site build hands them over (see
+    search.feed), checked against the files once all are read; by default the files are read.
+    """
     navs = _NavStates()
-    for path in sorted(site_dir.rglob("*.html")):
-        relative = path.relative_to(site_dir)
-        if relative.as_posix() in SKIPPED_PAGES or relative.parts[0] in SKIPPED_DIRS:
-            continue
-        page = parse_page(path.read_text(encoding="utf-8"), page_url(site_dir, path), navs)
+    if fed is None:
+        files = ((relative, (site_dir / relative).read_text(encoding="utf-8"))
+                 for relative in article_files(site_dir))
+    else:
+        files = _checked_feed(fed, site_dir)
+    for relative, text in files:
+        page = parse_page(text, relative_url(relative), navs)
         if page is not None:
             yield page
 
@@ -441,11 +485,13 @@ def counting_pages(documents: Iterator[dict[str, str]],
         yield document
 
 
-def iter_documents(site_dir: Path, also_asked: AlsoAsked | None = None) -> Iterator[dict[str, str]]:
-    """One index document per section of every page, with the questions buyers also ask for it."""
+def iter_documents(site_dir: Path, also_asked: AlsoAsked | None = None,
+                   fed: Iterator[tuple[str, str]] | None = None) -> Iterator[dict[str, str]]:
+    """One index document per section of every page, with the questions buyers also ask for it
+    (fed: as iter_pages takes it)."""
     also_asked = also_asked or {}
     seen: set[str] = set()
-    for page in iter_pages(site_dir):
+    for page in iter_pages(site_dir, fed):
         for section in page.sections:
             text = section.joined_text()
             heading = section.heading or page.title
@@ -546,8 +592,8 @@ def _read_aside(documents: Iterator[dict[str, str]], writers: dict[str, _Languag
             with open(write_end, "wb") as pipe:
                 _score_handing_over(documents, writers, pipe)
             status = 0
-        except BrokenPipeError:
-            pass  # the writing side gave up first, and says why
+        except (BrokenPipeError, FeedMismatch):
+            pass  # the writing side gave up first, or was told why
         except BaseException:
             traceback.print_exc()
         finally:
@@ -567,15 +613,22 @@ def _read_aside(documents: Iterator[dict[str, str]], writers: dict[str, _Languag
 def _score_handing_over(documents: Iterator[dict[str, str]],
                         writers: dict[str, _LanguageWriter], pipe: BinaryIO) -> None:
     """Hand each document over through pipe (in batches, None after the last), then add it to
-    its language's scores; save the scores once all are handed over."""
+    its language's scores; save the scores once all are handed over. A FeedMismatch is handed
+    over as its message."""
     batch: list[dict[str, str]] = []
-    for document in documents:
-        batch.append(document)
-        if len(batch) >= HANDOVER_BATCH:
-            marshal.dump(batch, pipe)
-            pipe.flush()
-            batch = []
-        writers[url_language(document["url"])].add_scores(document)
+    try:
+        for document in documents:
+            batch.append(document)
+            if len(batch) >= HANDOVER_BATCH:
+                marshal.dump(batch, pipe)
+                pipe.flush()
+                batch = []
+            writers[url_language(document["url"])].add_scores(document)
+    except FeedMismatch as error:
+        # Handed over as a message, raised again on the writing side (see _handed_over).
+        marshal.dump(str(error), pipe)
+        pipe.flush()
+        raise
     marshal.dump(batch, pipe)
     marshal.dump(None, pipe)
     pipe.flush()
@@ -592,6 +645,8 @@ def _handed_over(pipe: BinaryIO) -> Iterator[dict[str, str]]:
             raise RuntimeError("the process reading the pages stopped before the last") from None
         if batch is None:
             return
+        if isinstance(batch, str):
+            raise FeedMismatch(batch)
         yield from batch
 
 
@@ -725,16 +780,20 @@ def swap_in(built: Path, index_dir: Path) -> None:
 
 
 def build_index(site_dir: Path, index_dir: Path, also_asked: AlsoAsked | None = None,
-                on_page: Callable[[int], None] | None = None) -> int:
+                on_page: Callable[[int], None] | None = None,
+                fed: Iterator[tuple[str, str]] | None = None,
+                site_built: Callable[[], None] | None = None) -> int:
     """Index the built site into index_dir (built aside, then swapped in); return the sections
     of every language.
 
     also_asked defaults to the questions in the front matter of the project's articles;
-    on_page, when given, is told how many pages are done each time one is.
+    on_page, when given, is told how many pages are done each time one is. fed: the pages as
+    the site build writes them (see search.feed), indexed while it runs; site_built is then
+    called before the index is swapped in, to wait for the build and raise if it failed.
     """
     site_dir = Path(site_dir)
     index_dir = Path(index_dir)
-    if not (site_dir / "index.html").is_file():
+    if fed is None and not (site_dir / "index.html").is_file():
         raise FileNotFoundError(f"no built site in {site_dir}: build the site first")
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     built = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.new-", dir=index_dir.parent))
@@ -745,7 +804,9 @@ def build_index(site_dir: Path, index_dir: Path, also_asked: AlsoAsked | None = 
     try:
         if also_asked is None:
             also_asked = read_also_asked()
-        count = write_index(iter_documents(site_dir, also_asked), built, on_page=on_page)
+        count = write_index(iter_documents(site_dir, also_asked, fed), built, on_page=on_page)
+        if site_built is not None:
+            site_built()
         swap_in(built, index_dir)
     except BaseException:
         shutil.rmtree(built, ignore_errors=True)

@@ -42,13 +42,33 @@ def main() -> None:
     """Marketplace help center: articles, search and live order lookup."""
 
 
+def _site_command(site_dir: Path, config_file: Path) -> list[str]:
+    """The command that builds the site with ProperDocs, strictly, into site_dir."""
+    return [sys.executable, "-m", "properdocs", "build", "--strict", "--quiet",
+            "--config-file", str(config_file), "--site-dir", str(site_dir)]
+
+
+def _site_failed() -> click.ClickException:
+    """The error for a site build that failed (it printed why)."""
+    return click.ClickException("the site did not build; the messages above say why")
+
+
 def build_site(site_dir: Path, config_file: Path = PROJECT_DIR / "mkdocs.yml") -> None:
     """Build the site with ProperDocs, strictly, into site_dir, failing loudly on any warning."""
-    command = [sys.executable, "-m", "properdocs", "build", "--strict", "--quiet",
-               "--config-file", str(config_file), "--site-dir", str(site_dir)]
-    result = subprocess.run(command, cwd=config_file.parent)
+    result = subprocess.run(_site_command(site_dir, config_file), cwd=config_file.parent)
     if result.returncode != 0:
-        raise click.ClickException("the site did not build; the messages above say why")
+        raise _site_failed()
+
+
+def _index_progress(pages: int | None, every: int) -> Callable[[int], None]:
+    """A function that says how many pages are indexed, every so many."""
+    about = f" of about {pages:,}" if pages is not None else ""
+
+    def progress(done: int) -> None:
+        if done % every == 0:
+            click.echo(f"  indexed {done:,} pages{about} …")
+
+    return progress
 
 
 def index_site(site_dir: Path, index_dir: Path, every: int = BUILD_PROGRESS_PAGES) -> int:
@@ -56,22 +76,59 @@ def index_site(site_dir: Path, index_dir: Path, every: int = BUILD_PROGRESS_PAGE
     import search
 
     pages = sum(1 for _ in site_dir.rglob("*.html"))
+    return search.build_index(site_dir, index_dir, on_page=_index_progress(pages, every))
 
-    def progress(done: int) -> None:
-        if done % every == 0:
-            click.echo(f"  indexed {done:,} pages of about {pages:,} …")
 
-    return search.build_index(site_dir, index_dir, on_page=progress)
+def build_site_and_index(site_dir: Path, index_dir: Path,
+                         config_file: Path = PROJECT_DIR / "mkdocs.yml",
+                         every: int = BUILD_PROGRESS_PAGES) -> int:
+    """Build the site and index it at once: the site build names each page as it writes it
+    (search.feed), so the index is written meanwhile, on the other core. Return the sections.
+
+    The index is swapped in only once the site is built; if the pages named are not the pages
+    written, the site's files are indexed after it instead.
+    """
+    import search
+    from search.feed import FEED_ENV
+    from search.feed import FeedMismatch
+    from search.feed import fed_pages
+    from search.feed import open_feed
+    from search.indexer import is_article_file
+
+    read_end, write_end = open_feed()
+    try:
+        site = subprocess.Popen(_site_command(site_dir, config_file), cwd=config_file.parent,
+                                pass_fds=(write_end,), env={**os.environ, FEED_ENV: str(write_end)})
+    finally:
+        os.close(write_end)
+
+    def site_built() -> None:
+        if site.wait() != 0:
+            raise _site_failed()
+
+    try:
+        with open(read_end, "rb") as feed:
+            return search.build_index(site_dir, index_dir,
+                                      fed=fed_pages(feed, is_article_file, site_dir),
+                                      on_page=_index_progress(None, every), site_built=site_built)
+    except FeedMismatch as error:
+        # Closed by now: a site build still naming pages goes on without the index.
+        site_built()
+        click.echo(f"  the pages named while building were not the pages built ({error}); "
+                   f"indexing the site's files instead …")
+        return index_site(site_dir, index_dir, every)
+    finally:
+        if site.poll() is None:
+            site.wait()
 
 
 def build_all(app: Flask) -> None:
-    """Build the site and then the search index from it."""
+    """Build the site and its search index (at once, see build_site_and_index)."""
     site_dir = Path(app.config["SITE_DIR"])
-    click.echo(f"Building the site into {site_dir} …")
-    build_site(site_dir)
-    click.echo(f"Indexing the site into {app.config['SEARCH_INDEX_DIR']} …")
-    sections = index_site(site_dir, Path(app.config["SEARCH_INDEX_DIR"]))
-    click.echo(f"Indexed {sections} sections into {app.config['SEARCH_INDEX_DIR']}.")
+    index_dir = Path(app.config["SEARCH_INDEX_DIR"])
+    click.echo(f"Building the site into {site_dir} and indexing it into {index_dir} …")
+    sections = build_site_and_index(site_dir, index_dir)
+    click.echo(f"Indexed {sections} sections into {index_dir}.")
 
 
 @main.command()
