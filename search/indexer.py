@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from typing import BinaryIO
 
 from whoosh import index
@@ -567,6 +568,9 @@ def _done(check: bool = True) -> None:
     """Nothing to wait for."""
 
 
+# The key of a section handed over that holds its fields' tokens (left out of the index: Whoosh
+# fields never start with "_").
+ANALYSED = "_analysed"
 # Sections handed over at a time: large enough that the pipe costs little, small enough that
 # the segment's writing starts at once.
 HANDOVER_BATCH = 64
@@ -618,12 +622,13 @@ def _score_handing_over(documents: Iterator[dict[str, str]],
     batch: list[dict[str, str]] = []
     try:
         for document in documents:
-            batch.append(document)
+            # The fields' tokens go along: the writing side need not analyse them again.
+            analysed = writers[url_language(document["url"])].add_scores(document)
+            batch.append({**document, ANALYSED: analysed})
             if len(batch) >= HANDOVER_BATCH:
                 marshal.dump(batch, pipe)
                 pipe.flush()
                 batch = []
-            writers[url_language(document["url"])].add_scores(document)
     except FeedMismatch as error:
         # Handed over as a message, raised again on the writing side (see _handed_over).
         marshal.dump(str(error), pipe)
@@ -667,19 +672,21 @@ class _LanguageWriter:
         # True when another process works out and saves the scores (see _read_aside).
         self.scored_aside = False
 
-    def add(self, document: dict[str, str]) -> None:
-        """Take in the next section: each field is analysed once, for scores and postings alike."""
+    def add(self, document: dict[str, Any]) -> None:
+        """Take in the next section: each field is analysed once, for scores and postings alike
+        (by the process working out the scores, which hands the tokens over, when there is one)."""
         if self.scored_aside:
-            analysed = self.impacts.analyse_fields(document)
+            analysed = document.pop(ANALYSED, None) or self.impacts.analyse_fields(document)
         else:
             analysed = self.impacts.add(document)
         self.segment.add(document, analysed)
         self.urls.append(document["url"])
 
-    def add_scores(self, document: dict[str, str]) -> None:
-        """Take in the next section for the scores only (in the process working them out)."""
-        self.impacts.add(document)
+    def add_scores(self, document: dict[str, str]) -> dict[str, tuple[list[str], int]]:
+        """Take in the next section for the scores only (in the process working them out);
+        return its fields' tokens (see ImpactBuilder.add)."""
         self.urls.append(document["url"])
+        return self.impacts.add(document)
 
     def expected_segment(self) -> str:
         """The id of the segment the sections taken in will be in ("empty" for none)."""
