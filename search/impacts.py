@@ -145,9 +145,12 @@ class ImpactBuilder:
                        | StopFilter(stoplist=STOP_WORDS, minsize=2))
         self._fields = tuple(FIELD_BOOSTS)
         self._phrases: dict[str, list[Form]] = {}
+        # Each phrase's words, as a set.
+        self._phrase_words: dict[Form, frozenset[str]] = {}
         for form in synonyms.forms():
             if len(form) > 1:
                 self._phrases.setdefault(form[0], []).append(form)
+                self._phrase_words[form] = frozenset(form)
         # stem -> {docnum: term frequency in each field}
         self._tfs: dict[str, dict[int, tuple[int, ...]]] = {}
         # phrase -> {docnum: indexes of the fields it appears in}
@@ -249,8 +252,12 @@ class ImpactBuilder:
                 postings[docnum] = tfs
         # Pairs of neighbouring stems per field: a phrase occurs only where all its pairs do.
         pairs: list[set[tuple[str, str]] | None] = [None] * width
-        for first in counts.keys() & self._phrases.keys():
+        stems_here = counts.keys()
+        for first in stems_here & self._phrases.keys():
             for form in self._phrases[first]:
+                # Most phrases starting here have a word the section lacks altogether.
+                if not stems_here >= self._phrase_words[form]:
+                    continue
                 where = []
                 for i, stems in enumerate(sequences):
                     if len(stems) < len(form) or not all(
