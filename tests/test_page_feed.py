@@ -132,6 +132,21 @@ def test_a_page_the_build_copies_rather_than_writes_is_indexed_from_the_files(
         index.close()
 
 
+def test_a_site_built_without_the_page_feed_is_indexed_from_its_files(tmp_path: Path, capsys):
+    config = _project(tmp_path)
+    hooks = [line.strip()[2:] for line in (PROJECT_DIR / "mkdocs.yml").read_text(
+        encoding="utf-8").splitlines() if line.strip().startswith("- theme/hooks/")]
+    assert "theme/hooks/page_feed.py" in hooks
+    config.write_text(config.read_text(encoding="utf-8") + "hooks:\n" + "".join(
+        f"  - {hook}\n" for hook in hooks if hook != "theme/hooks/page_feed.py"),
+        encoding="utf-8")
+    site, fed, files = tmp_path / "site", tmp_path / "fed", tmp_path / "files"
+    sections = build_site_and_index(site, fed, config)
+    assert "indexing the site's files instead" in capsys.readouterr().out
+    assert build_index(site, files) == sections > 0
+    _same_index(fed, files)
+
+
 def test_a_site_that_fails_to_build_leaves_the_index_as_it_was(tmp_path: Path):
     config = _project(tmp_path)
     site, index_dir = tmp_path / "site", tmp_path / "index"
