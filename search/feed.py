@@ -96,6 +96,10 @@ def fed_pages(feed: BinaryIO, wanted: Callable[[str], bool], site_dir: Path
         while expected and expected[-1] in waiting:
             path = expected.pop()
             waiting.remove(path)
-            yield path, (site_dir / path).read_text(encoding="utf-8")
+            try:
+                text = (site_dir / path).read_text(encoding="utf-8")
+            except OSError as error:  # MkDocs writes no file for a page that renders empty
+                raise FeedMismatch(f"{path} was named but cannot be read: {error}") from None
+            yield path, text
     if expected:
         raise FeedMismatch(f"{len(expected)} announced pages never came, e.g. {expected[-1]}")

@@ -72,6 +72,15 @@ def test_a_feed_that_is_not_the_build_is_refused(tmp_path: Path, messages):
         list(fed_pages(_feed(tmp_path, *messages), _everything, tmp_path))
 
 
+def test_a_page_named_without_a_file_is_refused(tmp_path: Path):
+    feed = io.BytesIO()
+    announce(feed, ["a/index.html"])
+    written(feed, "a/index.html")
+    feed.seek(0)
+    with pytest.raises(FeedMismatch, match="cannot be read"):
+        list(fed_pages(feed, _everything, tmp_path))
+
+
 def test_a_feed_cut_short_is_refused(tmp_path: Path):
     whole = _feed(tmp_path, ("pages", ["a/index.html"]), ("page", "a/index.html", "x")).getvalue()
     with pytest.raises(FeedMismatch):

@@ -10,6 +10,7 @@ page when the build ends. If the indexer stops reading, the site build goes on w
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from typing import BinaryIO
 
@@ -39,14 +40,14 @@ def _open_feed() -> BinaryIO | None:
     return _feed[0]
 
 
-def _send(send, *args) -> None:
+def _send(send: Callable[..., None], *args: object) -> None:
     """Send a message down the feed, if any; stop feeding when the indexer is gone."""
     feed = _open_feed()
     if feed is None:
         return
     try:
         send(feed, *args)
-    except (BrokenPipeError, OSError):
+    except OSError:  # a broken pipe, above all
         _feed[0] = None
 
 
