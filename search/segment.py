@@ -35,8 +35,9 @@ class SegmentBuilder:
     """Add analysed documents to a fresh single-segment writer, then commit it."""
 
     def __init__(self, writer: SegmentWriter, fast_stored: bool = False) -> None:
-        """fast_stored: compress the stored fields with zlib's small-memory settings (the same
-        fields read back, in other bytes than Whoosh's own)."""
+        """fast_stored: compress the stored fields with zlib's small-memory settings, and let
+        postings with the same positions share one value (pickled once in a block); the same
+        fields and postings read back, in other bytes than Whoosh's own."""
         if not isinstance(writer, SegmentWriter) or writer.docnum != 0:
             raise TypeError("needs a fresh single-segment writer")
         self._writer = writer
@@ -44,6 +45,7 @@ class SegmentBuilder:
             # Whoosh's zlib.compress sets up 256 KB of tables for each section's few hundred
             # bytes; a small hash table and window cost a fraction of that.
             writer.perdocwriter._colwriters["_stored"]._child._compress = _compress_small
+        self._fast = fast_stored
         self._schema = writer.schema
         self._postings: Postings = {}
         # The same for the fields given as tokens, keyed by the token (see _add_tokens).
@@ -167,10 +169,12 @@ class SegmentBuilder:
                     nonzero = [n for n in block_lengths if n]
                     postwriter._ids = array("I", docs[start:end])
                     postwriter._weights = array("f", weights[start:end])
-                    # Copies of the values: a value shared by two postings (see _add_tokens)
-                    # would be pickled once, unlike Whoosh's.
-                    postwriter._values = list(map(bytes, map(memoryview,
-                                                             filter(None, values[start:end]))))
+                    postwriter._values = list(filter(None, values[start:end]))
+                    if not self._fast:
+                        # Copies: a value shared by two postings (see _add_tokens) would be
+                        # pickled once, unlike Whoosh's.
+                        postwriter._values = list(map(bytes, map(memoryview,
+                                                                 postwriter._values)))
                     postwriter._minlength = min(nonzero) if nonzero else None
                     postwriter._maxlength = max(block_lengths)
                     postwriter._maxweight = max(0, max(weights[start:end]))

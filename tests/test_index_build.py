@@ -70,25 +70,37 @@ def test_build_read_aside_is_the_build_in_one_process(tmp_path: Path, monkeypatc
     assert answers[0][0]["results"]
 
 
-def test_fast_stored_compression_reads_back_the_same_fields(tmp_path: Path):
+def test_fast_compression_and_shared_values_read_back_the_same_fields_and_postings(
+        tmp_path: Path):
     from whoosh import index as whoosh_index
 
     from search.schema import make_schema
     from search.segment import SegmentBuilder
 
     documents = [{"url": f"/p{n}/", "title": "Parcel", "heading": "Track", "anchor": "track",
-                  "asked": "", "breadcrumb": "Delivery", "text": "Open the order. " * n,
+                  "asked": "", "breadcrumb": "Delivery",
+                  "text": "Open the order. " * (n % 3) + f"Parcel {n} is late.",
                   "page": f"/p{n}/", "weight": 1.0} for n in range(200)]
-    stored = []
+    read = []
     for fast in (False, True):
         folder = tmp_path / str(fast)
         folder.mkdir()
         ix = whoosh_index.create_in(str(folder), make_schema())
         builder = SegmentBuilder(ix.writer(procs=1, multisegment=False), fast_stored=fast)
         for document in documents:
-            builder.add(document, {})
+            # The text as tokens: postings with one position share their value (see _add_tokens).
+            tokens = document["text"].lower().replace(".", "").split()
+            builder.add(document, {"text": (tokens, 0)})
         builder.commit()
         with ix.reader() as reader:
-            stored.append([reader.stored_fields(d) for d in range(len(documents))])
+            postings = []
+            for fieldname, text in reader.all_terms():
+                matcher = reader.postings(fieldname, text)
+                while matcher.is_active():
+                    postings.append((fieldname, text, matcher.id(), matcher.weight(),
+                                     matcher.value()))
+                    matcher.next()
+            read.append(([reader.stored_fields(d) for d in range(len(documents))], postings))
         ix.close()
-    assert stored[0] == stored[1]
+    assert read[0] == read[1]
+    assert len(read[0][1]) > 600
