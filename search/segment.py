@@ -15,8 +15,11 @@ from __future__ import annotations
 import zlib
 from array import array
 from collections.abc import Mapping
+from pickle import dumps
+from types import MethodType
 from typing import Any
 
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.util.numeric import byte_to_length
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
@@ -31,13 +34,40 @@ def _compress_small(data: bytes, level: int) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
+def _write_block_small(postwriter: Any, last: bool = False) -> None:
+    """whoosh-reloaded 2.7.5's W3PostingsWriter._write_block, compressing with _compress_small.
+
+    Its reader decompresses a block whatever zlib's settings were; the other bytes are its own.
+    """
+    if not postwriter._blockcount:
+        postwriter._postfile.write(WHOOSH3_HEADER_MAGIC)
+    postwriter._terminfo.add_block(postwriter)
+    data = (postwriter._mini_ids(), postwriter._mini_weights(), postwriter._mini_values())
+    databytes = dumps(data, 2)
+    # Whoosh compresses every block, however small, when a level is set.
+    comp = postwriter._compression
+    if comp:
+        databytes = _compress_small(databytes, comp)
+    ids = postwriter._ids
+    infobytes = dumps((len(ids), ids[-1], postwriter._maxweight, comp,
+                       length_to_byte(postwriter._minlength),
+                       length_to_byte(postwriter._maxlength)), 2)
+    postfile = postwriter._postfile
+    blocklength = len(infobytes) + len(databytes)
+    postfile.write_int(-blocklength if last else blocklength)
+    postfile.write(infobytes)
+    postfile.write(databytes)
+    postwriter._blockcount += 1
+    postwriter._new_block()
+
+
 class SegmentBuilder:
     """Add analysed documents to a fresh single-segment writer, then commit it."""
 
     def __init__(self, writer: SegmentWriter, fast_stored: bool = False) -> None:
-        """fast_stored: compress the stored fields with zlib's small-memory settings, and let
-        postings with the same positions share one value (pickled once in a block); the same
-        fields and postings read back, in other bytes than Whoosh's own."""
+        """fast_stored: compress the stored fields and the postings with zlib's small-memory
+        settings, and let postings with the same positions share one value (pickled once in a
+        block); the same fields and postings read back, in other bytes than Whoosh's own."""
         if not isinstance(writer, SegmentWriter) or writer.docnum != 0:
             raise TypeError("needs a fresh single-segment writer")
         self._writer = writer
@@ -156,6 +186,11 @@ class SegmentBuilder:
             lengths = self._lengths.get(name, [])
             lengths.extend([0] * (count - len(lengths)))
             fieldwriter.start_field(name, self._schema[name])
+            if self._fast:
+                # Each field has a postings writer of its own; Whoosh's zlib.compress would set
+                # up (and clear) 256 KB of tables for every block of every term.
+                postwriter = fieldwriter._postwriter
+                postwriter._write_block = MethodType(_write_block_small, postwriter)
             for tbytes in sorted(terms):
                 docs, weights, values = terms[tbytes]
                 fieldwriter.start_term(tbytes)
