@@ -61,6 +61,7 @@ def _plain(lang: str, key: str) -> str:
     return str(entry(lang, key)).format()
 
 
+@lru_cache(maxsize=1024)
 def days(lang: str, count: int) -> str:
     """'1 day', '3 days', '3일'."""
     return text(lang, "units.day_one" if count == 1 else "units.day_other", n=count)
