@@ -228,3 +228,22 @@ def test_lookup_on_postgresql(built_site, tmp_path):
     finally:
         store.drop_schema()
         store.dispose()
+
+
+def test_timeline_titles_in_each_language_latest_first():
+    """Milestone titles come from the answer's language (worded once per language); at the same
+    moment, a later milestone and then a scan come first."""
+    from lookup.answer import timeline
+
+    at = "2026-03-04T09:00:00+09:00"
+    order = make_order(status="shipped", shipping=shipping(
+        shipped_at=at, events=[{"at": at, "status": "picked_up", "description": "Picked up"}]))
+    order["payment"]["paid_at"] = at
+    for _ in range(2):  # the second time from what was worked out the first
+        english, korean = timeline(order, "en"), timeline(order, "ko")
+        assert [entry["title"] for entry in english] == [
+            "Picked up", "Shipped with CJ Logistics", "Payment received", "Order placed"]
+        assert [entry["status"] for entry in korean] == [
+            "picked_up", "shipped", "paid", "placed"]
+        assert korean[-1]["title"] != english[-1]["title"]
+        assert "CJ Logistics" in korean[1]["title"]
