@@ -12,11 +12,11 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
+from typing import NamedTuple
 
 from lookup import messages
 from lookup.messages import DEFAULT_LANG
@@ -98,9 +98,11 @@ AFTER_DELIVERY = ("delivered", "completed")
 CLOSED = ("completed", "cancelled", "refunded", "returned")
 
 
-@dataclass(frozen=True)
-class Facts:
-    """What the rules need to know about one order, read once from its document."""
+class Facts(NamedTuple):
+    """What the rules need to know about one order, read once from its document.
+
+    A named tuple rather than a frozen dataclass: as immutable, and made in half the time.
+    """
 
     status: str
     today: date
