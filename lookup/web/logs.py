@@ -60,6 +60,8 @@ class JsonFormatter(logging.Formatter):
             entry["exc_type"] = record.exc_info[0].__name__
             entry["traceback"] = redact("".join(traceback.format_exception(*record.exc_info)))
         line = ENCODER.encode(entry)
+        if line.isascii():  # most lines: no unpaired surrogate can be in them
+            return line
         # An unpaired surrogate (JSON input can carry one) must not break the log stream.
         return line.encode("utf-8", "backslashreplace").decode("utf-8")
 
