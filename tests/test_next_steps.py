@@ -375,3 +375,7 @@ def test_cached_wording_follows_language_and_day():
         assert "(today is the last day)" in step("en", date(2026, 3, 24))["detail"]
     english["links"][0]["label"] = "changed"
     assert step("en", TODAY)["links"][0]["label"] == "The return window"
+    # The same step filled with another seller's figures is worded anew.
+    order["seller"] = seller(return_window_days=30)
+    own = step("en", TODAY)["detail"]
+    assert "(24 days left)" in own and "default is 14)" in own
