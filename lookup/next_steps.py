@@ -138,12 +138,13 @@ def read_facts(order: Mapping[str, Any], policy: Mapping[str, Any], today: date,
     """Read the dates and figures the rules use from an order document and the policy."""
     seller = order.get("seller") or {}
     shipping = order.get("shipping") or {}
-    # Each moment is parsed once: the events' times order them and date them.
-    events = sorted(((parse_time(event["at"]), index, event)
-                     for index, event in enumerate(shipping.get("events") or [])),
-                    key=lambda timed: timed[:2])
+    # Each moment is parsed once: the events' times order them (then their place in the list,
+    # so no two compare further) and date them.
+    events = [(parse_time(event["at"]), index, event)
+              for index, event in enumerate(shipping.get("events") or [])]
+    events.sort()
     dates = {code: _date(dig(order, path)) for code, path in MILESTONES}
-    moments = [*dates.values(), *(moment.date() for moment, _, _ in events),
+    moments = [*dates.values(), *[moment.date() for moment, _, _ in events],
                _date(order.get("updated_at"))]
     shipped = dates["shipped"]
     return Facts(
@@ -161,7 +162,7 @@ def read_facts(order: Mapping[str, Any], policy: Mapping[str, Any], today: date,
         completed=dates["completed"],
         last_update=events[-1][0].date() if events else shipped,
         last_event=events[-1][2] if events else None,
-        latest=max(moment for moment in moments if moment),
+        latest=max(filter(None, moments)),
         funding_ends=_date(dig(order, ("funding", "ends_at"))),
         kinds=frozenset(item.get("kind", "regular") for item in order.get("items") or []),
         international=bool(shipping.get("international")),
@@ -216,7 +217,7 @@ def _left_words(lang: str, left: int) -> str:
 
 
 def _join(*sentences: str) -> str:
-    return " ".join(sentence for sentence in sentences if sentence)
+    return " ".join(filter(None, sentences))
 
 
 def add_months(day: date, months: int) -> date:
