@@ -114,7 +114,8 @@ def timeline(document: Mapping[str, Any], lang: str = DEFAULT_LANG) -> list[dict
         value = dig(document, path)
         if isinstance(value, str):
             if code == "shipped" and shipping.get("carrier"):
-                title = messages.text(lang, "milestones.shipped_with", carrier=shipping["carrier"])
+                title = messages.shared(lang, "milestones.shipped_with",
+                                        carrier=shipping["carrier"])
             else:
                 title = titles[code]
             timed.append((parse_time(value), len(timed),

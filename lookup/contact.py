@@ -62,11 +62,11 @@ def contact_block(order: Mapping[str, Any], status_label: str, *,
     seller = order.get("seller") or {}
     name = seller.get("name") or messages.text(lang, "contact.the_seller")
     number = order["order_number"]
-    links = [{"id": "seller_page", "label": messages.text(lang, "contact.message", name=name),
+    links = [{"id": "seller_page", "label": messages.shared(lang, "contact.message", name=name),
               "url": seller_page_url(seller_url_template, number)}]
     if seller.get("email"):
         links.append({"id": "seller_email",
-                      "label": messages.text(lang, "contact.email", name=name),
+                      "label": messages.shared(lang, "contact.email", name=name),
                       "url": mailto_url(seller["email"], name, number, status_label, lang)})
     # Support's page is this site's: a Korean answer sends the buyer to the Korean one.
     if support_url.startswith("/"):

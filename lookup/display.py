@@ -125,7 +125,7 @@ def dress(answer: dict[str, Any], today: date, lang: str) -> dict[str, Any]:
     answer["lang"] = lang
     answer["heading"] = messages.text(lang, "answer.heading", number=order["order_number"],
                                       label=status["label"])
-    answer["placed"] = messages.text(lang, "answer.placed",
+    answer["placed"] = messages.shared(lang, "answer.placed",
                                      day=human_day(order["placed_at"], today, lang))
     answer["stages"] = stages(status["code"], bool((order.get("shipping") or {}).get("shipped_at")),
                               lang)

@@ -183,17 +183,10 @@ def human_date(day: date, lang: str = DEFAULT_LANG) -> str:
 
 
 def _say(facts: Facts, key: str, **values: Any) -> str:
+    # A step's sentence is filled with days, counts and figures that many orders share.
     if not values:
         return messages.text(facts.lang, f"steps.{key}")
-    return _said(facts.lang, key, tuple(values.items()))
-
-
-# A step's sentence is filled with days, counts and figures that many orders share: each
-# filled sentence is worded once.
-@lru_cache(maxsize=8192)
-def _said(lang: str, key: str, values: tuple[tuple[str, Any], ...]) -> str:
-    """The step message at `key`, filled with the values."""
-    return messages.text(lang, f"steps.{key}", **dict(values))
+    return messages.shared(facts.lang, f"steps.{key}", **values)
 
 
 def _date_of(facts: Facts, day: date) -> str:
