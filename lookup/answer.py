@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from lookup import messages
@@ -18,11 +20,17 @@ from lookup.orders import dig
 from lookup.orders import parse_time
 from lookup.personal import scrub_contact
 
+
+@lru_cache(maxsize=len(messages.LANGS))
+def milestone_titles(lang: str) -> dict[str, str]:
+    """The timeline title of each milestone in a language (worded once; callers only read it)."""
+    return {code: messages.text(lang, f"milestones.{code}") for code, _ in MILESTONES}
+
+
 # Timeline titles of the milestones an order document dates, in English; every language's are in
 # lookup/messages ("milestones"). The milestones and where a document dates them are
 # lookup.orders.MILESTONES.
-MILESTONE_TITLES = {code: messages.text(DEFAULT_LANG, f"milestones.{code}")
-                    for code, _ in MILESTONES}
+MILESTONE_TITLES = milestone_titles(DEFAULT_LANG)
 
 
 def order_answer(document: Mapping[str, Any], policy: Mapping[str, Any], today: date, *,
@@ -97,16 +105,21 @@ def safe_order(document: Mapping[str, Any]) -> dict[str, Any]:
 
 def timeline(document: Mapping[str, Any], lang: str = DEFAULT_LANG) -> list[dict[str, Any]]:
     """The order's milestones and the carrier's scans, latest first."""
-    entries: list[dict[str, Any]] = []
+    # (moment, position, entry): at the same moment, what was listed later (a later milestone,
+    # then a scan) comes first.
+    timed: list[tuple[datetime, int, dict[str, Any]]] = []
     shipping = document.get("shipping") or {}
+    titles = milestone_titles(lang)
     for code, path in MILESTONES:
         value = dig(document, path)
         if isinstance(value, str):
             if code == "shipped" and shipping.get("carrier"):
-                title = messages.text(lang, "milestones.shipped_with", carrier=shipping["carrier"])
+                title = messages.shared(lang, "milestones.shipped_with",
+                                        carrier=shipping["carrier"])
             else:
-                title = messages.text(lang, f"milestones.{code}")
-            entries.append({"at": value, "source": "order", "status": code, "title": title})
+                title = titles[code]
+            timed.append((parse_time(value), len(timed),
+                          {"at": value, "source": "order", "status": code, "title": title}))
     for event in shipping.get("events") or []:
         status = event.get("status") or "update"
         # Carriers' free text can name the door the parcel went to: never shown.
@@ -116,8 +129,7 @@ def timeline(document: Mapping[str, Any], lang: str = DEFAULT_LANG) -> list[dict
         location = event.get("location")
         if location and scrub_contact(location) == location:
             entry["location"] = location
-        entries.append(entry)
-    # At the same moment, what was listed later (a later milestone, then a scan) comes first.
-    ranked = sorted(enumerate(entries), key=lambda pair: (parse_time(pair[1]["at"]), pair[0]),
-                    reverse=True)
-    return [entry for _, entry in ranked]
+        timed.append((parse_time(event["at"]), len(timed), entry))
+    timed.sort(reverse=True)
+    return [entry for _, _, entry in timed]
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +24,10 @@ def quote_part(text: str) -> str:
     return text.translate(_ASCII_QUOTED) if text.isascii() else quote(text, safe="")
 
 
+# RFC 6068: line breaks in a mailto body are written CR LF.
+QUOTED_CRLF = quote_part("\r\n")
+
+
 def seller_page_url(template: str, order_number: str) -> str:
     """The marketplace's contact-seller page for an order, from the configured URL template."""
     return template.replace("{order_number}", quote_part(order_number))
@@ -32,16 +37,21 @@ def mailto_url(seller_email: str, seller_name: str, order_number: str, status_la
                lang: str = DEFAULT_LANG) -> str:
     """A mailto: link with the subject and body already filled in with the order."""
     subject = messages.text(lang, "contact.mail_subject", number=order_number)
-    # RFC 6068: line breaks in a mailto body are written CR LF.
-    body = "\r\n".join([
-        messages.text(lang, "contact.mail_greeting", name=seller_name),
-        "",
-        messages.text(lang, "contact.mail_question", number=order_number, label=status_label),
-        "",
-        "",
-    ])
-    return (f"mailto:{quote(seller_email, safe='@')}"
-            f"?subject={quote_part(subject)}&body={quote_part(body)}")
+    question = messages.text(lang, "contact.mail_question", number=order_number,
+                             label=status_label)
+    # Quoting goes character by character, so what is the same for every order of a seller (its
+    # address and the greeting) is quoted once. The body is the greeting, an empty line, the
+    # question and an empty line.
+    address, greeting = _seller_mail(seller_email, seller_name, lang)
+    return (f"mailto:{address}?subject={quote_part(subject)}"
+            f"&body={greeting}{QUOTED_CRLF * 2}{quote_part(question)}{QUOTED_CRLF * 2}")
+
+
+@lru_cache(maxsize=1024)
+def _seller_mail(seller_email: str, seller_name: str, lang: str) -> tuple[str, str]:
+    """A seller's address and the greeting to it, quoted for a mailto link."""
+    greeting = messages.text(lang, "contact.mail_greeting", name=seller_name)
+    return quote(seller_email, safe="@"), quote_part(greeting)
 
 
 def contact_block(order: Mapping[str, Any], status_label: str, *,
@@ -52,11 +62,11 @@ def contact_block(order: Mapping[str, Any], status_label: str, *,
     seller = order.get("seller") or {}
     name = seller.get("name") or messages.text(lang, "contact.the_seller")
     number = order["order_number"]
-    links = [{"id": "seller_page", "label": messages.text(lang, "contact.message", name=name),
+    links = [{"id": "seller_page", "label": messages.shared(lang, "contact.message", name=name),
               "url": seller_page_url(seller_url_template, number)}]
     if seller.get("email"):
         links.append({"id": "seller_email",
-                      "label": messages.text(lang, "contact.email", name=name),
+                      "label": messages.shared(lang, "contact.email", name=name),
                       "url": mailto_url(seller["email"], name, number, status_label, lang)})
     # Support's page is this site's: a Korean answer sends the buyer to the Korean one.
     if support_url.startswith("/"):

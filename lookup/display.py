@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from lookup import messages
@@ -29,20 +30,31 @@ STAGES: dict[str, tuple[tuple[str, ...], int]] = {
     "returned": (RETURN, 2),
     "refunded": (RETURN, 3),
 }
-ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)(?:T(\d\d):(\d\d))?")
+# A date, and maybe a time after it ("THH:MM"), at the start of an ISO string.
+CLOCK = re.compile(r"T(\d\d):(\d\d)")
+ISO = re.compile(rf"^(\d{{4}})-(\d\d)-(\d\d)(?:{CLOCK.pattern})?")
+DATE_LENGTH = len("2026-12-01")
 
 
 def stages(code: str | None, shipped: bool, lang: str) -> list[dict[str, str]]:
     """The progress tracker's stages, each with its name and marked done, now or todo."""
+    return [{"id": stage, "name": name, "state": state}
+            for stage, name, state in _stage_rows(code, shipped, lang)]
+
+
+# A handful of statuses in two languages: each tracker is worded once, then only copied.
+@lru_cache(maxsize=256)
+def _stage_rows(code: str | None, shipped: bool, lang: str) -> tuple[tuple[str, str, str], ...]:
+    """The stages as (id, name, state) rows."""
     # A refund before shipping ends a cancellation, not a return.
     ids, now = (
         (CANCEL, 2) if code == "refunded" and not shipped else STAGES.get(code or "", (FLOW, -1))
     )
-    return [
-        {"id": stage, "name": messages.text(lang, f"stages.{stage}"),
-         "state": "done" if i < now else "now" if i == now else "todo"}
+    return tuple(
+        (stage, messages.text(lang, f"stages.{stage}"),
+         "done" if i < now else "now" if i == now else "todo")
         for i, stage in enumerate(ids)
-    ]
+    )
 
 
 def written(iso: str | None) -> tuple[date, str] | None:
@@ -60,14 +72,24 @@ def written(iso: str | None) -> tuple[date, str] | None:
 
 def human_day(iso: str | None, today: date, lang: str, with_time: bool = False) -> str:
     """`Sat 6 Dec` or `12월 6일(토)` (with the year when not this year), maybe with the time."""
-    parsed = written(iso)
-    if parsed is None:
-        return iso or ""
-    day_, clock = parsed
-    text = messages.short_date(lang, day_, today)
-    if with_time and clock:
-        return messages.text(lang, "formats.with_time", day=text, time=clock)
+    if not iso:
+        return ""
+    # Orders share their days, not their minutes: a day is worded once, and the time (read as
+    # ISO reads it, right after the date) is added to it.
+    text = _day_words(iso[:DATE_LENGTH], today, lang)
+    if text is None:
+        return iso
+    if with_time and CLOCK.match(iso, DATE_LENGTH):
+        return messages.text(lang, "formats.with_time", day=text,
+                             time=iso[DATE_LENGTH + 1:DATE_LENGTH + 6])
     return text
+
+
+@lru_cache(maxsize=8192)
+def _day_words(iso_date: str, today: date, lang: str) -> str | None:
+    """The day an ISO date names, as a page shows it today; None when it names no day."""
+    parsed = written(iso_date)
+    return None if parsed is None else messages.short_date(lang, parsed[0], today)
 
 
 def days_left(iso: str | None, today: date, lang: str) -> str:
@@ -83,8 +105,15 @@ def days_left(iso: str | None, today: date, lang: str) -> str:
 
 def due(step: dict[str, Any], today: date, lang: str) -> str:
     """`Return by Sat 6 Dec — 11 days left` / `12월 12일(토)까지 — 11일 남음`."""
-    verb = messages.entry(lang, "deadline.verbs").get(step.get("id", ""))
-    day_, left = human_day(step["deadline"], today, lang), days_left(step["deadline"], today, lang)
+    return _due_words(step.get("id", ""), step["deadline"], today, lang)
+
+
+# Deadlines are days that many orders share: each step's wording of one is worked out once a day.
+@lru_cache(maxsize=4096)
+def _due_words(step_id: str, deadline: str, today: date, lang: str) -> str:
+    """The deadline line of a step."""
+    verb = messages.entry(lang, "deadline.verbs").get(step_id)
+    day_, left = human_day(deadline, today, lang), days_left(deadline, today, lang)
     if verb:
         return messages.text(lang, "deadline.due", verb=verb, day=day_, left=left)
     return messages.text(lang, "deadline.due_plain", day=day_, left=left)
@@ -96,7 +125,7 @@ def dress(answer: dict[str, Any], today: date, lang: str) -> dict[str, Any]:
     answer["lang"] = lang
     answer["heading"] = messages.text(lang, "answer.heading", number=order["order_number"],
                                       label=status["label"])
-    answer["placed"] = messages.text(lang, "answer.placed",
+    answer["placed"] = messages.shared(lang, "answer.placed",
                                      day=human_day(order["placed_at"], today, lang))
     answer["stages"] = stages(status["code"], bool((order.get("shipping") or {}).get("shipped_at")),
                               lang)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
+from typing import NamedTuple
 
 from lookup import messages
 from lookup.messages import DEFAULT_LANG
@@ -97,9 +98,11 @@ AFTER_DELIVERY = ("delivered", "completed")
 CLOSED = ("completed", "cancelled", "refunded", "returned")
 
 
-@dataclass(frozen=True)
-class Facts:
-    """What the rules need to know about one order, read once from its document."""
+class Facts(NamedTuple):
+    """What the rules need to know about one order, read once from its document.
+
+    A named tuple rather than a frozen dataclass: as immutable, and made in half the time.
+    """
 
     status: str
     today: date
@@ -135,27 +138,31 @@ def read_facts(order: Mapping[str, Any], policy: Mapping[str, Any], today: date,
     """Read the dates and figures the rules use from an order document and the policy."""
     seller = order.get("seller") or {}
     shipping = order.get("shipping") or {}
-    events = sorted(shipping.get("events") or [], key=lambda event: parse_time(event["at"]))
-    moments = [_date(dig(order, path)) for _, path in MILESTONES]
-    moments += [_date(event["at"]) for event in events]
-    moments.append(_date(order.get("updated_at")))
-    shipped = _date(shipping.get("shipped_at"))
+    # Each moment is parsed once: the events' times order them (then their place in the list,
+    # so no two compare further) and date them.
+    events = [(parse_time(event["at"]), index, event)
+              for index, event in enumerate(shipping.get("events") or [])]
+    events.sort()
+    dates = {code: _date(dig(order, path)) for code, path in MILESTONES}
+    moments = [*dates.values(), *[moment.date() for moment, _, _ in events],
+               _date(order.get("updated_at"))]
+    shipped = dates["shipped"]
     return Facts(
         status=order["status"],
         today=today,
         rules=effective_policy(policy, seller.get("policy")),
         marketplace=policy,
         country=seller.get("country") or shipping.get("country"),
-        placed=_date(order["placed_at"]),
-        paid=_date(dig(order, ("payment", "paid_at"))),
+        placed=dates["placed"],
+        paid=dates["paid"],
         shipped=shipped,
-        delivered=_date(shipping.get("delivered_at")),
-        cancelled=_date(order.get("cancelled_at")),
-        refunded=_date(order.get("refunded_at")),
-        completed=_date(order.get("completed_at")),
-        last_update=_date(events[-1]["at"]) if events else shipped,
-        last_event=events[-1] if events else None,
-        latest=max(moment for moment in moments if moment),
+        delivered=dates["delivered"],
+        cancelled=dates["cancelled"],
+        refunded=dates["refunded"],
+        completed=dates["completed"],
+        last_update=events[-1][0].date() if events else shipped,
+        last_event=events[-1][2] if events else None,
+        latest=max(filter(None, moments)),
         funding_ends=_date(dig(order, ("funding", "ends_at"))),
         kinds=frozenset(item.get("kind", "regular") for item in order.get("items") or []),
         international=bool(shipping.get("international")),
@@ -176,7 +183,10 @@ def human_date(day: date, lang: str = DEFAULT_LANG) -> str:
 
 
 def _say(facts: Facts, key: str, **values: Any) -> str:
-    return messages.text(facts.lang, f"steps.{key}", **values)
+    # A step's sentence is filled with days, counts and figures that many orders share.
+    if not values:
+        return messages.text(facts.lang, f"steps.{key}")
+    return messages.shared(facts.lang, f"steps.{key}", **values)
 
 
 def _date_of(facts: Facts, day: date) -> str:
@@ -188,12 +198,19 @@ def _days(facts: Facts, count: int) -> str:
 
 
 def _left(facts: Facts, deadline: date) -> str:
-    left = (deadline - facts.today).days
-    return _say(facts, "last_day") if left == 0 else _say(facts, "left", days=_days(facts, left))
+    return _left_words(facts.lang, (deadline - facts.today).days)
+
+
+@lru_cache(maxsize=1024)
+def _left_words(lang: str, left: int) -> str:
+    """'11 days left' or 'today is the last day' (a handful of counts, worded once)."""
+    if left == 0:
+        return messages.text(lang, "steps.last_day")
+    return messages.text(lang, "steps.left", days=messages.days(lang, left))
 
 
 def _join(*sentences: str) -> str:
-    return " ".join(sentence for sentence in sentences if sentence)
+    return " ".join(filter(None, sentences))
 
 
 def add_months(day: date, months: int) -> date:
@@ -217,7 +234,14 @@ def article_link(name: str, lang: str = DEFAULT_LANG) -> dict[str, str]:
 
 
 def _links(facts: Facts, *names: str) -> list[dict[str, str]]:
-    return [article_link(name, facts.lang) for name in names]
+    return [{"label": label, "url": url} for label, url in _link_rows(facts.lang, names)]
+
+
+@lru_cache(maxsize=256)
+def _link_rows(lang: str, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each article link's (label, url), worked out once; every answer gets its own dicts."""
+    links = [article_link(name, lang) for name in names]
+    return tuple((link["label"], link["url"]) for link in links)
 
 
 def _step(facts: Facts, step_id: str, title: str, detail: str, deadline: date | None = None,

@@ -9,6 +9,7 @@ import re
 
 # The at sign, also as buyers' keyboards type it in CJK text (fullwidth and small forms).
 AT = "@\uff20\ufe6b"
+ANY_AT = re.compile(f"[{AT}]")
 ADDRESS_CHAR = rf"[^\s{AT}'\"<>()\[\],;:]"
 # The look-behind lets a match start only where a run of address characters starts, so a long
 # run without an at sign costs one pass, not one pass per character.

@@ -51,7 +51,24 @@ def working_days_between(start: date, end: date, country: str | None) -> int:
     """How many working days fall after `start` up to and including `end`."""
     if end <= start:
         return 0
-    return sum(
-        1 for offset in range(1, (end - start).days + 1)
-        if is_working_day(start + timedelta(days=offset), country)
-    )
+    # Read off each year's running count rather than asking day by day: every lookup of a
+    # parcel in transit asks this with a new today, for spans of weeks.
+    total = 0
+    for year in range(start.year, end.year + 1):
+        counts = _running_counts(year, country)
+        last = end if year == end.year else date(year, 12, 31)
+        total += counts[last.timetuple().tm_yday - 1]
+        if year == start.year:
+            total -= counts[start.timetuple().tm_yday - 1]
+    return total
+
+
+@lru_cache(maxsize=256)
+def _running_counts(year: int, country: str | None) -> tuple[int, ...]:
+    """The working days of a year up to and including each of its days, from 1 January."""
+    counts, total, day = [], 0, date(year, 1, 1)
+    while day.year == year:
+        total += is_working_day(day, country)
+        counts.append(total)
+        day += timedelta(days=1)
+    return tuple(counts)

@@ -169,6 +169,29 @@ def test_contact_block_links(client, app, orders):
     assert links["support"] == "/sellers/contact/#contact-support"
 
 
+def test_mailto_links_are_quoted_whole_for_each_seller_and_language():
+    """The address and greeting quoted once per seller and language make the same link as
+    quoting the whole subject and body: for each seller, order and language its own."""
+    from urllib.parse import quote
+
+    from lookup import messages
+    from lookup.contact import mailto_url
+
+    asked = [("shop@hanok.example", "Hanok Ceramics", "CM-1", "Delivered", "en"),
+             ("shop@hanok.example", "Hanok Ceramics", "CM-2", "On its way", "en"),
+             ("help+kr@cookie.example", "쿠키런 굿즈", "CM-1", "배송 완료", "ko"),
+             ("shop@hanok.example", "Hanok Ceramics", "CM-1", "배송 완료", "ko")]
+    for _ in range(2):  # the second time from what was worked out the first
+        for email, name, number, label, lang in asked:
+            body = "\r\n".join([
+                messages.text(lang, "contact.mail_greeting", name=name), "",
+                messages.text(lang, "contact.mail_question", number=number, label=label), "", ""])
+            subject = messages.text(lang, "contact.mail_subject", number=number)
+            assert mailto_url(email, name, number, label, lang) == (
+                f"mailto:{quote(email, safe='@')}?subject={quote(subject, safe='')}"
+                f"&body={quote(body, safe='')}")
+
+
 def test_logs_never_hold_an_email(client, orders, caplog):
     caplog.set_level(logging.DEBUG)
     client.post(LOOKUP, json={"order_number": "DEMO-1011", "email": "minho.kang@example.com"})
@@ -228,3 +251,22 @@ def test_lookup_on_postgresql(built_site, tmp_path):
     finally:
         store.drop_schema()
         store.dispose()
+
+
+def test_timeline_titles_in_each_language_latest_first():
+    """Milestone titles come from the answer's language (worded once per language); at the same
+    moment, a later milestone and then a scan come first."""
+    from lookup.answer import timeline
+
+    at = "2026-03-04T09:00:00+09:00"
+    order = make_order(status="shipped", shipping=shipping(
+        shipped_at=at, events=[{"at": at, "status": "picked_up", "description": "Picked up"}]))
+    order["payment"]["paid_at"] = at
+    for _ in range(2):  # the second time from what was worked out the first
+        english, korean = timeline(order, "en"), timeline(order, "ko")
+        assert [entry["title"] for entry in english] == [
+            "Picked up", "Shipped with CJ Logistics", "Payment received", "Order placed"]
+        assert [entry["status"] for entry in korean] == [
+            "picked_up", "shipped", "paid", "placed"]
+        assert korean[-1]["title"] != english[-1]["title"]
+        assert "CJ Logistics" in korean[1]["title"]

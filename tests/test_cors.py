@@ -92,3 +92,17 @@ def test_pages_outside_the_api_carry_no_cors(cors_client):
     """The site itself is not part of the CORS surface."""
     response = cors_client.get("/order-status/", headers={"Origin": ALLOWED})
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+@pytest.mark.parametrize("name", ["Vary", "vary"])
+def test_origin_joins_a_vary_the_answer_already_has(tmp_path, name):
+    """An answer that already varies by something keeps it, with Origin added once."""
+    from flask import Response
+
+    from lookup.web.cors import add_cors_headers
+
+    app = make_client(tmp_path, ALLOWED_ORIGINS=ALLOWED).application
+    with app.test_request_context("/api/health", headers={"Origin": ALLOWED}):
+        response = add_cors_headers(Response(headers={name: "Accept-Language"}))
+    assert response.headers.getlist("Vary") == ["Accept-Language, Origin"]
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED

@@ -184,3 +184,32 @@ def test_serve_runs_site_and_api_on_one_port(tmp_path: Path, built_site: Path):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_the_app_asks_once_whether_a_function_is_async(app):
+    """Plain views and hooks run as they are; an async one still goes to Flask, every time, and
+    a callable that cannot be a cache key is asked each time."""
+
+    def view() -> str:
+        return "plain"
+
+    async def coroutine() -> str:
+        return "async"
+
+    class Unhashable:
+        __hash__ = None  # type: ignore[assignment]
+
+        def __call__(self) -> str:
+            return "called"
+
+    odd = Unhashable()
+    for _ in range(2):  # the second time from what was worked out the first
+        assert app.ensure_sync(view) is view
+        assert app.ensure_sync(odd) is odd
+        # Flask wraps a coroutine function, or says what it needs to (the async extra).
+        try:
+            wrapped = app.ensure_sync(coroutine)
+        except RuntimeError as exc:
+            assert "async" in str(exc)
+        else:
+            assert wrapped is not coroutine and wrapped() == "async"

@@ -68,3 +68,17 @@ def test_language_tags_are_read_leniently_and_nothing_else_is():
     assert messages.pick_lang("fr") is None and messages.pick_lang(None) is None
     assert messages.site_path("ko", "/returns/") == "/ko/returns/"
     assert messages.site_path("en", "/returns/") == "/returns/"
+
+
+def test_shared_messages_are_text_filled_with_their_own_values():
+    """A filled message kept for reuse is the one text() words, for each language and values."""
+    asked = [("en", "contact.message", {"name": "Hanok Ceramics"}),
+             ("en", "contact.message", {"name": "Maple Prints"}),
+             ("ko", "contact.message", {"name": "Hanok Ceramics"}),
+             ("en", "answer.placed", {"day": "Sat 6 Dec"}),
+             ("en", "steps.left", {"days": "3 days"}),
+             ("ko", "steps.left", {"days": "3일"})]
+    for _ in range(2):  # the second time from what was worked out the first
+        for lang, key, values in asked:
+            assert messages.shared(lang, key, **values) == messages.text(lang, key, **values)
+    assert len({messages.shared(lang, key, **values) for lang, key, values in asked}) == len(asked)

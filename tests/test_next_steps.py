@@ -354,3 +354,28 @@ def test_steps_link_to_the_new_topics():
                        funding={"ends_at": ts("2026-01-20")},
                        shipping=shipping(delivered_at=ts("2026-03-13")))
     assert "/returns/policy/#funding-items" in links(mixed, "return")
+
+
+def test_cached_wording_follows_language_and_day():
+    """Links and "days left" are worded once each: another language or day still gets its own,
+    and every step gets its own link dicts."""
+    order = make_order(status="delivered", shipping=shipping(delivered_at=ts("2026-03-10")))
+
+    def step(lang: str, today: date) -> dict[str, Any]:
+        return next(s for s in next_steps(order, POLICY, today, lang) if s["id"] == "return")
+
+    for _ in range(2):  # the second time from what was worked out the first
+        english, korean = step("en", TODAY), step("ko", TODAY)
+        assert english["links"] == [{"label": "The return window",
+                                     "url": "/returns/policy/#return-window"}]
+        assert korean["links"][0]["url"] == "/ko/returns/policy/#return-window"
+        assert korean["links"][0]["label"] != english["links"][0]["label"]
+        assert "(8 days left)" in english["detail"]
+        assert "(1 day left)" in step("en", date(2026, 3, 23))["detail"]
+        assert "(today is the last day)" in step("en", date(2026, 3, 24))["detail"]
+    english["links"][0]["label"] = "changed"
+    assert step("en", TODAY)["links"][0]["label"] == "The return window"
+    # The same step filled with another seller's figures is worded anew.
+    order["seller"] = seller(return_window_days=30)
+    own = step("en", TODAY)["detail"]
+    assert "(24 days left)" in own and "default is 14)" in own

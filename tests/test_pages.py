@@ -289,6 +289,45 @@ def test_stages_mark_one_current_stage():
         "주문", "주문 취소", "환불 완료"]
 
 
+def test_cached_wording_follows_step_day_and_language():
+    """Deadline lines, days and trackers are worked out once each: asked again with another
+    step, today, language or status, each answer is still that one's own."""
+    today, later = date(2025, 11, 25), date(2025, 12, 2)
+    asked = [
+        ({"id": "return", "deadline": "2025-12-06"}, today, "en",
+         "Return by Sat 6 Dec — 11 days left"),
+        ({"id": "exchange", "deadline": "2025-12-06"}, today, "en",
+         "Exchange by Sat 6 Dec — 11 days left"),
+        ({"id": "refund_timeline", "deadline": "2025-12-06"}, today, "en",
+         "By Sat 6 Dec — 11 days left"),
+        ({"id": "return", "deadline": "2025-12-06"}, later, "en",
+         "Return by Sat 6 Dec — 4 days left"),
+        ({"id": "return", "deadline": "2025-12-06"}, today, "ko", "12월 6일(토)까지 — 11일 남음"),
+    ]
+    for _ in range(2):  # the second time from what was worked out the first
+        for step, day, lang, expected in asked:
+            assert display.due(step, day, lang) == expected
+    morning, evening = "2025-12-06T09:05:00+09:00", "2025-12-06T21:40:00+09:00"
+    for _ in range(2):
+        assert display.human_day(morning, today, "en", with_time=True) == "Sat 6 Dec, 09:05"
+        assert display.human_day(morning, today, "en") == "Sat 6 Dec"
+        assert display.human_day(evening, today, "en", with_time=True) == "Sat 6 Dec, 21:40"
+        assert display.human_day("2025-12-06", today, "en", with_time=True) == "Sat 6 Dec"
+        assert display.human_day(morning, date(2026, 1, 2), "en") == "Sat 6 Dec 2025"
+        assert display.human_day(morning, today, "ko") == "12월 6일(토)"
+        assert display.human_day("2025-02-30T09:05", today, "en") == "2025-02-30T09:05"
+        assert display.human_day(None, today, "en") == ""
+        assert [s["state"] for s in display.stages("paid", False, "en")] == [
+            "done", "now", "todo", "todo", "todo", "todo"]
+        assert [s["state"] for s in display.stages("shipped", True, "en")] == [
+            "done", "done", "done", "now", "todo", "todo"]
+        assert display.stages("paid", False, "ko")[1]["name"] != display.stages(
+            "paid", False, "en")[1]["name"]
+    # Every answer gets its own stage dicts, so a page changing one changes no other answer.
+    assert display.stages("paid", False, "en") is not display.stages("paid", False, "en")
+    assert display.stages("paid", False, "en")[0] is not display.stages("paid", False, "en")[0]
+
+
 def post_ko(client, order_number: str = NUMBER, email: str = EMAIL, **headers: str):
     """Post the form of a Korean page, which carries its language in a hidden field."""
     return client.post(

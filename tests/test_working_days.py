@@ -33,3 +33,19 @@ def test_korean_public_holidays_are_not_working_days():
     """Christmas is a public holiday in Korea and a Friday in 2026."""
     assert not is_working_day(date(2026, 12, 25), "KR")
     assert add_working_days(date(2026, 12, 24), 1, "KR") == date(2026, 12, 28)
+
+
+@pytest.mark.parametrize("country", ["KR", "MY", "US", "SA", None])
+def test_working_days_between_counts_each_day_after_the_start(country):
+    """Read off the years' running counts, the count is that of asking day by day: after the
+    start, up to and including the end, across the turn of a year too."""
+    import random
+    from datetime import timedelta
+
+    rng = random.Random(country)
+    for _ in range(300):
+        start = date(2025, 1, 1) + timedelta(days=rng.randint(0, 900))
+        end = start + timedelta(days=rng.randint(-3, 500))
+        by_day = sum(is_working_day(start + timedelta(days=offset), country)
+                     for offset in range(1, (end - start).days + 1))
+        assert working_days_between(start, end, country) == by_day, (start, end)

@@ -55,12 +55,25 @@ def text(lang: str, key: str, **values: Any) -> str:
     return str(entry(lang, key)).format(**values)
 
 
+def shared(lang: str, key: str, **values: Any) -> str:
+    """text(), for values that many answers share (a day, a count, a seller's or carrier's name):
+    each filled message is worded once."""
+    return _filled(lang, key, tuple(values.items()))
+
+
+@lru_cache(maxsize=8192)
+def _filled(lang: str, key: str, values: tuple[tuple[str, Any], ...]) -> str:
+    """The message at a dotted id, filled with the (name, value) pairs."""
+    return text(lang, key, **dict(values))
+
+
 @lru_cache(maxsize=1024)
 def _plain(lang: str, key: str) -> str:
     """A message that takes no values (a stage, a title), worded once."""
     return str(entry(lang, key)).format()
 
 
+@lru_cache(maxsize=1024)
 def days(lang: str, count: int) -> str:
     """'1 day', '3 days', '3일'."""
     return text(lang, "units.day_one" if count == 1 else "units.day_other", n=count)

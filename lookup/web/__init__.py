@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
+from inspect import iscoroutinefunction
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +13,31 @@ from flask import Flask
 from lookup.web import settings
 
 
+class HelpCenterFlask(Flask):
+    """Flask, asking once per view or hook whether it is async rather than on every request.
+
+    Flask asks it of the view and of every before-request, after-request and teardown function
+    on each request; the answer never changes for a function.
+    """
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """The function itself when it is a plain function, else Flask's wrapper for it."""
+        try:
+            plain = _is_plain(func)
+        except TypeError:  # a callable that cannot be a cache key: asked each time
+            plain = not iscoroutinefunction(func)
+        return func if plain else super().ensure_sync(func)
+
+
+@lru_cache(maxsize=1024)
+def _is_plain(func: Callable[..., Any]) -> bool:
+    """True for a function that is not a coroutine function."""
+    return not iscoroutinefunction(func)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the Flask app."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = HelpCenterFlask(__name__, instance_relative_config=True)
     from lookup.web.json_provider import FastJSONProvider
 
     app.json = FastJSONProvider(app)

@@ -83,12 +83,14 @@ def add_cors_headers(response: Response) -> Response:
     """Echo an allowed origin exactly; API answers vary by Origin so caches keep them apart."""
     if not request.path.startswith("/api/"):
         return response
-    if "Vary" in response.headers:
+    # Looked up without werkzeug's header lookups, which raise (and catch) an exception for a
+    # missing header: most answers have no Vary and most requests no Origin.
+    if any(name.lower() == "vary" for name, _ in response.headers):
         response.vary.add("Origin")
     else:
         # Most answers vary by nothing else: set it without parsing a header set.
         response.headers["Vary"] = "Origin"
-    origin = request.headers.get("Origin")
+    origin = request.environ.get("HTTP_ORIGIN")
     if allowed(origin):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS

@@ -18,7 +18,10 @@ def request_lang(asked: object = None) -> str:
     """
     lang = pick_lang(asked) or g.get("lang")
     if lang is None:
-        lang = pick_lang(request.accept_languages.best_match(LANGS)) or DEFAULT_LANG
+        # Most requests send no Accept-Language (the widget names its language): nothing to parse.
+        if request.environ.get("HTTP_ACCEPT_LANGUAGE"):
+            lang = pick_lang(request.accept_languages.best_match(LANGS))
+        lang = lang or DEFAULT_LANG
     g.lang = lang
     return lang
 

@@ -29,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from functools import lru_cache
+from functools import wraps
+from typing import Any
 
 from flask import Flask
 from flask import Response
@@ -290,14 +292,38 @@ LOOKUP_ENDPOINTS = frozenset({"api.lookup", "pages.lookup_page"})
 
 
 class HelpCenterLimiter(Limiter):
-    """Flask-Limiter, whose check before each request skips the order lookups: they carry none
+    """Flask-Limiter, whose hooks around each request skip the order lookups: they carry none
     of its limits, and resolving that they carry none was a tenth of a lookup's time."""
+
+    def init_app(self, app: Flask) -> None:
+        """Register Flask-Limiter on the app; its after-request and teardown hooks skip lookups."""
+        earlier = {id(hook) for hooks in (app.after_request_funcs, app.teardown_request_funcs)
+                for hook in hooks.get(None, ())}
+        super().init_app(app)
+        for hooks in (app.after_request_funcs, app.teardown_request_funcs):
+            hooks[None] = [hook if id(hook) in earlier else _not_on_lookups(hook)
+                           for hook in hooks.get(None, ())]
 
     def _check_request_limit(self, callable_name: str | None = None,
                              in_middleware: bool = True) -> None:
         if request.endpoint in LOOKUP_ENDPOINTS:
             return
         super()._check_request_limit(callable_name, in_middleware)
+
+
+def _not_on_lookups(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A Flask-Limiter hook that leaves the order lookups alone.
+
+    Its after-request hook adds the headers of the limits the request was checked against, and
+    its teardown forgets them: a lookup is checked against none (see _check_request_limit).
+    """
+
+    @wraps(hook)
+    def run(value: Any) -> Any:
+        # An after-request hook hands the response on; a teardown's return value is ignored.
+        return value if request.endpoint in LOOKUP_ENDPOINTS else hook(value)
+
+    return run
 
 
 # Every other limit (votes, clicks, searches, operator tokens) is Flask-Limiter's, per client.

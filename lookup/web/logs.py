@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import IO
 from typing import Any
 
-from lookup.personal import AT
+from lookup.personal import ANY_AT
 from lookup.personal import redact_emails
 
 # SQLAlchemy quotes a failed statement's parameters (order number and email together) in its
@@ -22,12 +22,15 @@ SQL_PARAMETERS = re.compile(r"\[parameters: .*?\]\s*(?=\n|\(Background|$)", re.S
 STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message", "asctime", "taskName"}
 HANDLER_NAME = "helpcenter-json"
+# What json.dumps(entry, ensure_ascii=False, default=str) writes, without making an encoder for
+# every line.
+ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
 def redact(text: str) -> str:
     """The text with emails and SQL parameters replaced."""
     # Most lines have neither an at sign nor parameters: they skip both patterns.
-    if "[parameters:" not in text and not any(at in text for at in AT):
+    if "[parameters:" not in text and not ANY_AT.search(text):
         return text
     return redact_emails(SQL_PARAMETERS.sub("[parameters: redacted]", text))
 
@@ -56,7 +59,9 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             entry["exc_type"] = record.exc_info[0].__name__
             entry["traceback"] = redact("".join(traceback.format_exception(*record.exc_info)))
-        line = json.dumps(entry, ensure_ascii=False, default=str)
+        line = ENCODER.encode(entry)
+        if line.isascii():  # most lines: no unpaired surrogate can be in them
+            return line
         # An unpaired surrogate (JSON input can carry one) must not break the log stream.
         return line.encode("utf-8", "backslashreplace").decode("utf-8")
 
