@@ -52,6 +52,8 @@ from lookup.orders import utc_key
 SCHEMA_LOCK_KEY = 20261102
 # Keys looked up per query when applying a batch; well under every driver's parameter limit.
 BATCH_SIZE = 500
+# Tries of a webhook event whose new order another event created at the same moment.
+EVENT_ATTEMPTS = 3
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # The order of the values in a batch's rows (see OrderStore._apply_batch): the key first.
 ROW_COLUMNS = ("order_key", "email_key", "status", "freshness", "document", "stored_at")
@@ -544,22 +546,33 @@ class OrderStore:
         """Apply a webhook event once: 'applied', 'older' (stored one kept) or 'duplicate'."""
         self.ensure_schema()
         key = normalize_order_number(document["order_number"])
-        try:
-            with self.write() as conn:
-                seen = conn.scalar(select(self.webhook_events.c.event_id)
-                                   .where(self.webhook_events.c.event_id == event_id))
-                if seen is not None:
+        for attempt in range(1, EVENT_ATTEMPTS + 1):
+            try:
+                with self.write() as conn:
+                    seen = conn.scalar(select(self.webhook_events.c.event_id)
+                                       .where(self.webhook_events.c.event_id == event_id))
+                    if seen is not None:
+                        return "duplicate"
+                    conn.execute(self.webhook_events.insert().values(
+                        event_id=event_id, order_key=key, received_at=_now()))
+                    result = self.apply_in(conn, [document], occurred_at=occurred_at)
+                break
+            except IntegrityError:
+                # The same event raced in on another worker and won: it is applied once, there.
+                if self._event_seen(event_id):
                     return "duplicate"
-                conn.execute(self.webhook_events.insert().values(
-                    event_id=event_id, order_key=key, received_at=_now()))
-                result = self.apply_in(conn, [document], occurred_at=occurred_at)
-        except IntegrityError:
-            # The same event raced in on another worker and won: it is applied once, there.
-            # Any other constraint failure rolled everything back and must not pass as applied.
-            if self._event_seen(event_id):
-                return "duplicate"
-            raise
+                # Another event created the same new order meanwhile (PostgreSQL lets both
+                # transactions find it missing): all was rolled back, and the next try finds
+                # it and merges. Any other constraint failure must not pass as applied.
+                if attempt == EVENT_ATTEMPTS or not self._has_order(key):
+                    raise
         return "older" if result.older_keys else "applied"
+
+    def _has_order(self, key: str) -> bool:
+        """True when an order with this key is stored."""
+        with self.read() as conn:
+            return conn.scalar(select(self.orders.c.order_key)
+                               .where(self.orders.c.order_key == key)) is not None
 
     def _event_seen(self, event_id: str) -> bool:
         """True when this webhook event is stored (applied by someone)."""

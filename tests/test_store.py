@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy import text
 
 from lookup import migrations
@@ -128,6 +129,41 @@ def test_event_applied_once(store: OrderStore):
     assert store.apply_event("evt-1", SHIPPED, moment) == "applied"
     assert store.apply_event("evt-1", SHIPPED, moment) == "duplicate"
     assert store.count() == 1
+
+
+@pytest.mark.postgres
+def test_two_events_creating_the_same_order_at_once_are_both_applied(tmp_path: Path):
+    """On PostgreSQL the second finds the order missing, as the first does, and inserts it after
+    the first did: its insert fails, and it tries again, merging into the stored order.
+    (SQLite lets one writer in at a time: there the second waits and finds the order.)"""
+    stores = open_store("postgresql", tmp_path)
+    store = next(stores)
+    try:
+        _race_two_events(store)
+    finally:
+        stores.close()
+
+
+def _race_two_events(store: OrderStore) -> None:
+    """The race of the test above, on store."""
+    moment = datetime.fromisoformat("2026-03-05T09:00:00+09:00")
+    raced = []
+
+    def first_gets_in(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith(f"INSERT INTO {store.orders.name} ") and not raced:
+            raced.append(True)
+            # The other event's transaction commits the same new order in between.
+            assert store.apply_event("evt-a", make_order(), moment) == "applied"
+
+    event.listen(store.engine, "before_cursor_execute", first_gets_in)
+    try:
+        assert store.apply_event("evt-b", SHIPPED, moment) == "applied"
+    finally:
+        event.remove(store.engine, "before_cursor_execute", first_gets_in)
+    assert raced == [True]
+    assert store.count() == 1
+    assert store.get("CM-100234")["status"] == "shipped"
+    assert store.apply_event("evt-a", make_order(), moment) == "duplicate"
 
 
 def test_event_older_than_stored_is_reported(store: OrderStore):
