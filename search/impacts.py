@@ -209,11 +209,6 @@ class ImpactBuilder:
         self._terms[word] = term
         return term
 
-    def analyse_fields(self, document: Mapping[str, Any]) -> dict[str, tuple[list[str], int]]:
-        """Each field's stems with the position Whoosh gives the first one, as add returns them,
-        without taking the section in."""
-        return {name: self._analyse(document.get(name) or "", None) for name in self._fields}
-
     def words_analyzer(self) -> Analyzer:
         """The index's analysis without stemming: the words as written, for spelling."""
         return self._words

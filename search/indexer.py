@@ -616,10 +616,10 @@ def _read_aside(documents: Iterator[dict[str, str]], writers: dict[str, _Languag
 
 def _score_handing_over(documents: Iterator[dict[str, str]],
                         writers: dict[str, _LanguageWriter], pipe: BinaryIO) -> None:
-    """Hand each document over through pipe (in batches, None after the last), then add it to
-    its language's scores; save the scores once all are handed over. A FeedMismatch is handed
-    over as its message."""
-    batch: list[dict[str, str]] = []
+    """Add each document to its language's scores, then hand it over with its fields' tokens
+    through pipe (in batches, None after the last); save the scores once all are handed over. A
+    FeedMismatch is handed over as its message."""
+    batch: list[dict[str, Any]] = []
     try:
         for document in documents:
             # The fields' tokens go along: the writing side need not analyse them again.
@@ -676,7 +676,7 @@ class _LanguageWriter:
         """Take in the next section: each field is analysed once, for scores and postings alike
         (by the process working out the scores, which hands the tokens over, when there is one)."""
         if self.scored_aside:
-            analysed = document.pop(ANALYSED, None) or self.impacts.analyse_fields(document)
+            analysed = document.pop(ANALYSED)
         else:
             analysed = self.impacts.add(document)
         self.segment.add(document, analysed)
