@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -165,6 +166,13 @@ class _Pending:
     original: str | None
 
 
+class _Held(threading.local):
+    """A thread's own connection for lookups, and the process and round it was opened in."""
+
+    connection: Any = None
+    opened_in: tuple[int, int] = (0, 0)
+
+
 class OrderStore:
     """Orders kept by lookup key with their whole document; the schema creates itself."""
 
@@ -178,6 +186,12 @@ class OrderStore:
         self.engine = self._create_engine(dict(self._engine_options))
         self._schema_ready = False
         self._schema_lock = threading.Lock()
+        # Lookups read on a connection each thread keeps (see _lookup_connection); dispose()
+        # closes them all and starts a new round.
+        self._held = _Held()
+        self._held_round = 0
+        self._held_all: list[Any] = []
+        self._held_lock = threading.Lock()
 
     def _create_engine(self, options: dict) -> Engine:
         url = make_url(self.url)
@@ -268,7 +282,12 @@ class OrderStore:
         return self.engine.dialect.identifier_preparer.quote(name)
 
     def dispose(self) -> None:
-        """Close the pooled connections."""
+        """Close the pooled connections and the lookups' own."""
+        with self._held_lock:
+            held, self._held_all = self._held_all, []
+            self._held_round += 1
+        for connection in held:
+            _close_quietly(connection)
         if "_lookup_engine" in vars(self):
             self._lookup_engine.dispose()
         self.engine.dispose()
@@ -363,52 +382,61 @@ class OrderStore:
         return json_text.loads(document) if document is not None else None
 
     def _find_row(self, email_key: str, order_key: str) -> tuple[Any, ...] | None:
-        """The lookup statement's row: the stored email key, and the document when it matches."""
-        with self._raw_read() as cursor:
-            cursor.execute(self._find_sql, (email_key, order_key))
-            return cursor.fetchone()
+        """The lookup statement's row: the stored email key, and the document when it matches.
 
-    @contextmanager
-    def _raw_read(self) -> Iterator[Any]:
-        """A driver cursor on a pooled connection, for one statement: the lookup's hot path.
-
-        SQLAlchemy's Connection around a key read costs several times the read itself, so the
-        lookup goes to the pooled driver connection directly. One statement is its own consistent
-        read, so it runs without BEGIN and COMMIT (autocommit; on PostgreSQL each was a round
-        trip). Driver errors come out as SQLAlchemy's DBAPIError (503, as for every other read),
-        a connection the database dropped is invalidated, and the pool cleans up after errors.
+        SQLAlchemy's Connection around a key read costs several times the read itself, and its
+        pool's check-out and check-in as much again, so the lookup runs on a driver connection
+        its thread keeps. One statement is its own consistent read, so it runs without BEGIN
+        and COMMIT (autocommit; on PostgreSQL each was a round trip). Driver errors come out as
+        SQLAlchemy's DBAPIError (503, as for every other read), and the connection is closed, so
+        the thread's next lookup opens a new one.
         """
         self.ensure_schema()
-        engine = self._lookup_engine
-        dialect = engine.dialect
-        dbapi_error = dialect.loaded_dbapi.Error
-        connection = None
+        connection = self._lookup_connection()
+        dialect = self._lookup_engine.dialect
         try:
-            connection = engine.raw_connection()
-            # sqlite3 runs in autocommit already (see _configure_sqlite); psycopg is told so for
-            # this statement only (no round trip), and the pool gets it back as it lent it.
-            autocommit = not self.is_sqlite
-            if autocommit:
-                connection.dbapi_connection.autocommit = True
             cursor = connection.cursor()
             try:
-                yield cursor
+                cursor.execute(self._find_sql, (email_key, order_key))
+                return cursor.fetchone()
             finally:
                 cursor.close()
-                if autocommit:
-                    connection.dbapi_connection.autocommit = False
-        except dbapi_error as exc:
-            invalidated = connection is not None and dialect.is_disconnect(
-                exc, connection.dbapi_connection, None)
-            if invalidated:
-                connection.invalidate(exc)
+        except dialect.loaded_dbapi.Error as exc:
+            invalidated = dialect.is_disconnect(exc, connection, None)
+            self._drop_lookup_connection(connection)
             # Neither statement nor parameters (an order number and an email) in the error.
-            raise DBAPIError.instance(None, None, exc, dbapi_error, hide_parameters=True,
-                                      connection_invalidated=invalidated,
+            raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error,
+                                      hide_parameters=True, connection_invalidated=invalidated,
                                       dialect=dialect) from exc
-        finally:
-            if connection is not None:
-                connection.close()
+
+    def _lookup_connection(self) -> Any:
+        """This thread's driver connection for lookups, opened on first use, in autocommit.
+
+        Opened as the lookups' engine opens its connections (so configured alike), then taken
+        out of its pool for good: the pool's limit stays for everything else. A forked process
+        or a store disposed of since opens a new one.
+        """
+        held = self._held
+        opened_in = (os.getpid(), self._held_round)
+        if held.connection is not None and held.opened_in == opened_in:
+            return held.connection
+        pooled = self._lookup_engine.raw_connection()
+        pooled.detach()
+        connection = pooled.dbapi_connection
+        if not self.is_sqlite:  # sqlite3 runs in autocommit already (see _configure_sqlite)
+            connection.autocommit = True
+        with self._held_lock:
+            self._held_all.append(connection)
+        held.connection, held.opened_in = connection, opened_in
+        return connection
+
+    def _drop_lookup_connection(self, connection: Any) -> None:
+        """Close a lookup connection after an error: it may be broken, and a new one is cheap."""
+        self._held.connection = None
+        with self._held_lock:
+            if connection in self._held_all:
+                self._held_all.remove(connection)
+        _close_quietly(connection)
 
     @cached_property
     def _find_sql(self) -> str:
@@ -641,6 +669,14 @@ def _switch_to_wal(cursor: Any, busy_timeout_ms: int) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
+
+
+def _close_quietly(connection: Any) -> None:
+    """Close a driver connection that may already be broken or closed."""
+    try:
+        connection.close()
+    except Exception:  # noqa: BLE001 - a dead connection's close may raise anything
+        pass
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:

@@ -142,3 +142,59 @@ def test_a_log_line_is_one_line_of_json():
         assert entry["msg"] == message
         assert {name: entry[name] for name in extra} == extra
         line.encode("utf-8")  # never a lone surrogate in the stream
+
+
+def direct_logger(name: str, stream: io.StringIO) -> logging.Logger:
+    """A logger whose records go to the JSON handler alone, as the service's do in production."""
+    handler = logging.StreamHandler(stream)
+    handler.set_name(logs.HANDLER_NAME)
+    handler.setFormatter(logs.JsonFormatter())
+    logger = logging.getLogger(name)
+    logger.handlers, logger.propagate, logger.level = [handler], False, logging.INFO
+    return logger
+
+
+def without_time(line: str) -> dict:
+    """A log line's fields but its time, which it must have in the service's format."""
+    entry = json.loads(line)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", entry.pop("ts"))
+    return entry
+
+
+def test_a_line_written_directly_is_the_line_logging_writes(monkeypatch):
+    stream = io.StringIO()
+    logger = direct_logger("helpcenter.test.direct", stream)
+    fields = {"event": "lookup", "outcome": "found", "count": 3, "ok": True, "none": None,
+              "ratio": 0.5, "who": "buyer@example.com", "text": "é \ud800"}
+    # Straight to the handler: no record is made...
+    with monkeypatch.context() as patch:
+        patch.setattr(logger, "makeRecord", lambda *a, **k: pytest.fail("a record was made"))
+        logs.info(logger, "order lookup", fields)
+    # ...and the line is the one the record would have given.
+    logger.info("order lookup", extra=fields)
+    direct, logged = stream.getvalue().splitlines()
+    assert without_time(direct) == without_time(logged)
+    assert "buyer@example.com" not in direct
+    assert direct.split('"msg"')[1] == logged.split('"msg"')[1]
+    # Below the logger's level, nothing at all.
+    logger.setLevel(logging.WARNING)
+    logs.info(logger, "order lookup", fields)
+    assert len(stream.getvalue().splitlines()) == 2
+
+
+def test_a_line_goes_through_logging_when_anything_else_would_see_it(caplog):
+    stream = io.StringIO()
+    logger = direct_logger("helpcenter.test.shared", stream)
+    # Another handler (here pytest's) on the way: it gets the record as usual.
+    logger.propagate = True
+    with caplog.at_level(logging.INFO, logger="helpcenter.test.shared"):
+        logs.info(logger, "order lookup", {"event": "lookup", "outcome": "miss"})
+    assert [(r.getMessage(), r.outcome) for r in caplog.records] == [("order lookup", "miss")]
+    assert without_time(stream.getvalue()) == {"level": "info", "logger": "helpcenter.test.shared",
+                                               "msg": "order lookup", "event": "lookup",
+                                               "outcome": "miss"}
+    # A filter on the logger is obeyed.
+    logger.propagate = False
+    logger.addFilter(lambda record: False)
+    logs.info(logger, "order lookup", {"event": "lookup", "outcome": "miss"})
+    assert len(stream.getvalue().splitlines()) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -247,3 +248,47 @@ def test_a_lookup_survives_the_database_dropping_every_connection(tmp_path: Path
         # No error reaches the buyer: the stale pool is noticed and the read runs again.
         assert store.find("CM-100234", "buyer@example.com")["order_number"] == "CM-100234"
         assert store.find("CM-100234", "buyer@example.com")["order_number"] == "CM-100234"
+        # The connection this thread's lookups keep is dropped too: the next lookup reopens.
+        kept = store._held.connection
+        kept_pid = kept.execute("SELECT pg_backend_pid()").fetchone()[0]
+        with psycopg.connect(database_url("postgresql", tmp_path).replace(
+                "postgresql+psycopg", "postgresql"), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (kept_pid,))
+        assert store.find("CM-100234", "buyer@example.com")["order_number"] == "CM-100234"
+        assert store._held.connection is not kept
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_lookup_connections_leave_the_pool_to_everything_else(kind: str, tmp_path: Path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.lookup_fixtures import database_url
+
+    store = OrderStore(database_url(kind, tmp_path), table_prefix=f"t{uuid.uuid4().hex[:10]}_",
+                       engine_options={"pool_size": 1, "max_overflow": 0, "pool_timeout": 3})
+    try:
+        store.apply([make_order()])
+        # Four threads look up at once, each on the connection it keeps for its lookups...
+        with ThreadPoolExecutor(4) as threads:
+            found = list(threads.map(lambda _: store.find("CM-100234", "buyer@example.com"),
+                                     range(12)))
+            assert [order["order_number"] for order in found] == ["CM-100234"] * 12
+            # ...and the pool's one connection is still there for writes and other reads.
+            store.apply([make_order(status="shipped", shipping=shipping())])
+            assert store.count() == 1
+            assert store.find("CM-100234", "buyer@example.com")["status"] == "shipped"
+    finally:
+        store.drop_schema()
+        store.dispose()
+
+
+def test_dispose_closes_the_connections_lookups_keep(store: OrderStore):
+    store.apply([make_order()])
+    assert store.find("CM-100234", "buyer@example.com") is not None
+    kept = store._held.connection
+    store.dispose()
+    with pytest.raises(store.engine.dialect.loaded_dbapi.Error):
+        kept.cursor().execute("SELECT 1")
+    # The next lookup opens a connection of its own again.
+    assert store.find("CM-100234", "buyer@example.com") is not None
+    assert store._held.connection is not kept

@@ -17,6 +17,7 @@ from werkzeug.exceptions import NotFound
 
 from lookup import messages
 from lookup.schema import LookupRequest
+from lookup.web import logs
 from lookup.web.inputs import checked
 from lookup.web.inputs import json_body
 from lookup.web.inputs import storable
@@ -74,8 +75,8 @@ def lookup() -> Response:
     attempt.check()
     answer = lookup_order(order_number, email, lang=lang)
     # The outcome only: never the email, so never an order number with its email.
-    log.info("order lookup", extra={"event": "lookup", "outcome": "miss" if answer is None
-                                    else "found"})
+    logs.info(log, "order lookup", {"event": "lookup",
+                                    "outcome": "miss" if answer is None else "found"})
     if answer is None:
         # Only a miss counts against the failed-lookup limits (see lookup/limits.py).
         attempt.failed()

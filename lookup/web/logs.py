@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import sys
+import time
 import traceback
 from datetime import UTC
 from datetime import datetime
@@ -42,28 +43,81 @@ def _field(value: Any) -> Any:
     return redact(str(value))
 
 
+def _entry(created: float, level: str, logger: str, message: str) -> dict[str, Any]:
+    """The fields every line starts with."""
+    return {"ts": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
+            "level": level, "logger": logger, "msg": redact(message)}
+
+
+def _line(entry: dict[str, Any]) -> str:
+    """The entry as one line of JSON."""
+    line = ENCODER.encode(entry)
+    if line.isascii():  # most lines: no unpaired surrogate can be in them
+        return line
+    # An unpaired surrogate (JSON input can carry one) must not break the log stream.
+    return line.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: time, level, logger, message, extra fields, exception."""
 
     def format(self, record: logging.LogRecord) -> str:
         """The record as one line of JSON, redacted."""
-        entry: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": redact(record.getMessage()),
-        }
+        entry = _entry(record.created, record.levelname.lower(), record.name,
+                       record.getMessage())
         for name, value in vars(record).items():
             if name not in STANDARD_ATTRIBUTES and not name.startswith("_"):
                 entry[name] = _field(value)
         if record.exc_info and record.exc_info[0] is not None:
             entry["exc_type"] = record.exc_info[0].__name__
             entry["traceback"] = redact("".join(traceback.format_exception(*record.exc_info)))
-        line = ENCODER.encode(entry)
-        if line.isascii():  # most lines: no unpaired surrogate can be in them
-            return line
-        # An unpaired surrogate (JSON input can carry one) must not break the log stream.
-        return line.encode("utf-8", "backslashreplace").decode("utf-8")
+        return _line(entry)
+
+
+def _only_json_handler(logger: logging.Logger) -> logging.Handler | None:
+    """The JSON handler when it is the one place an INFO record of `logger` would go, as is."""
+    if logger.filters:
+        return None
+    found = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        for handler in current.handlers:
+            if (found is not None or handler.get_name() != HANDLER_NAME or handler.filters
+                    or type(handler.formatter) is not JsonFormatter):
+                return None
+            found = handler
+        if not current.propagate:
+            break
+        current = current.parent  # type: ignore[assignment]
+    return found if found is not None and found.level <= logging.INFO else None
+
+
+def info(logger: logging.Logger, message: str, fields: dict[str, Any]) -> None:
+    """What `logger.info(message, extra=fields)` writes, for a line on every request.
+
+    When the JSON handler is the only place the record would go (in production it is), the line
+    is written straight to it: a LogRecord, the caller's frame and the handler chain cost more
+    than the line itself. Otherwise (tests capturing records, another handler) it goes through
+    `logging` as usual. `message` has no arguments to fill in.
+    """
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    handler = _only_json_handler(logger)
+    if handler is None:
+        logger.info(message, extra=fields)
+        return
+    entry = _entry(time.time(), "info", logger.name, message)
+    for name, value in fields.items():
+        entry[name] = _field(value)
+    with handler.lock:  # type: ignore[union-attr]
+        try:
+            stream = handler.stream  # type: ignore[attr-defined]
+            stream.write(_line(entry) + handler.terminator)  # type: ignore[attr-defined]
+            handler.flush()
+        except Exception:
+            # As the handler does: report a broken stream on standard error, never raise.
+            handler.handleError(logger.makeRecord(logger.name, logging.INFO, "(unknown file)",
+                                                  0, message, (), None, extra=fields))
 
 
 class StderrHandler(logging.StreamHandler):
