@@ -36,12 +36,34 @@ def seller_page_url(template: str, order_number: str) -> str:
 def mailto_url(seller_email: str, seller_name: str, order_number: str, status_label: str,
                lang: str = DEFAULT_LANG) -> str:
     """A mailto: link with the subject and body already filled in with the order."""
+    if NUMBER_MARK in seller_email or NUMBER_MARK in seller_name or NUMBER_MARK in status_label:
+        return _mailto_url(seller_email, seller_name, order_number, status_label, lang)
+    # Quoting goes character by character, so the link of every order of a seller at a status
+    # is worded and quoted once, and only the order number is quoted into it.
+    link = _mailto_url_at_a_status(seller_email, seller_name, status_label, lang)
+    return link.replace(QUOTED_NUMBER_MARK, quote_part(order_number))
+
+
+# Where the order number goes in a link worded once for many orders: NUL, which no message, name,
+# address or label holds (checked above), quoted as %00, which quoting writes for nothing else.
+NUMBER_MARK = "\0"
+QUOTED_NUMBER_MARK = quote_part(NUMBER_MARK)
+
+
+@lru_cache(maxsize=1024)
+def _mailto_url_at_a_status(seller_email: str, seller_name: str, status_label: str,
+                            lang: str) -> str:
+    """A seller's mailto link at a status, with NUMBER_MARK for the order number."""
+    return _mailto_url(seller_email, seller_name, NUMBER_MARK, status_label, lang)
+
+
+def _mailto_url(seller_email: str, seller_name: str, order_number: str, status_label: str,
+                lang: str) -> str:
+    """The mailto link, worded and quoted whole."""
     subject = messages.text(lang, "contact.mail_subject", number=order_number)
     question = messages.text(lang, "contact.mail_question", number=order_number,
                              label=status_label)
-    # Quoting goes character by character, so what is the same for every order of a seller (its
-    # address and the greeting) is quoted once. The body is the greeting, an empty line, the
-    # question and an empty line.
+    # The body is the greeting, an empty line, the question and an empty line.
     address, greeting = _seller_mail(seller_email, seller_name, lang)
     return (f"mailto:{address}?subject={quote_part(subject)}"
             f"&body={greeting}{QUOTED_CRLF * 2}{quote_part(question)}{QUOTED_CRLF * 2}")

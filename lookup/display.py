@@ -80,9 +80,21 @@ def human_day(iso: str | None, today: date, lang: str, with_time: bool = False) 
     if text is None:
         return iso
     if with_time and CLOCK.match(iso, DATE_LENGTH):
-        return messages.text(lang, "formats.with_time", day=text,
-                             time=iso[DATE_LENGTH + 1:DATE_LENGTH + 6])
+        clock = iso[DATE_LENGTH + 1:DATE_LENGTH + 6]
+        around = _around_time(iso[:DATE_LENGTH], today, lang)
+        if around is None:
+            return messages.text(lang, "formats.with_time", day=text, time=clock)
+        return f"{around[0]}{clock}{around[1]}"
     return text
+
+
+@lru_cache(maxsize=8192)
+def _around_time(iso_date: str, today: date, lang: str) -> tuple[str, str] | None:
+    """A day's wording with a time, as the words before and after the time (worded once a day);
+    None when the message does not hold the time exactly once."""
+    cut = messages.text(lang, "formats.with_time", day=_day_words(iso_date, today, lang),
+                        time="\0").split("\0")
+    return (cut[0], cut[1]) if len(cut) == 2 else None
 
 
 @lru_cache(maxsize=8192)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from datetime import date
 
 import pytest
@@ -181,6 +182,15 @@ def test_mailto_links_are_quoted_whole_for_each_seller_and_language():
              ("shop@hanok.example", "Hanok Ceramics", "CM-2", "On its way", "en"),
              ("help+kr@cookie.example", "쿠키런 굿즈", "CM-1", "배송 완료", "ko"),
              ("shop@hanok.example", "Hanok Ceramics", "CM-1", "배송 완료", "ko")]
+    # Anything a document can spell, NUL and percent signs included, in names and numbers.
+    chosen = random.Random(7)
+    letters = "aZ 한글%\0@.#-_~é😀\r\n&?=0"
+
+    def spelt() -> str:
+        return "".join(chosen.choice(letters) for _ in range(chosen.randint(0, 10)))
+
+    asked += [(spelt(), spelt(), spelt(), spelt(), chosen.choice(["en", "ko"]))
+              for _ in range(1000)]
     for _ in range(2):  # the second time from what was worked out the first
         for email, name, number, label, lang in asked:
             body = "\r\n".join([

@@ -315,6 +315,8 @@ def test_cached_wording_follows_step_day_and_language():
         assert display.human_day("2025-12-06", today, "en", with_time=True) == "Sat 6 Dec"
         assert display.human_day(morning, date(2026, 1, 2), "en") == "Sat 6 Dec 2025"
         assert display.human_day(morning, today, "ko") == "12월 6일(토)"
+        assert display.human_day(morning, today, "ko", with_time=True) == "12월 6일(토) 09:05"
+        assert display.human_day(evening, today, "ko", with_time=True) == "12월 6일(토) 21:40"
         assert display.human_day("2025-02-30T09:05", today, "en") == "2025-02-30T09:05"
         assert display.human_day(None, today, "en") == ""
         assert [s["state"] for s in display.stages("paid", False, "en")] == [
