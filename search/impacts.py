@@ -20,11 +20,16 @@ import re
 import sys
 from array import array
 from collections import Counter
+from collections import defaultdict
+from collections import deque
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from itertools import chain
 from itertools import compress
 from itertools import repeat
+from operator import add
+from operator import truediv
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +98,12 @@ def signature(alternatives: Mapping[Form, float]) -> tuple[Signature, float]:
 def _pack(scores: Mapping[int, float]) -> Packed:
     """Sections in ascending order with their scores, as bytes."""
     docs = sorted(scores)
-    return array("I", docs).tobytes(), array("f", [scores[d] for d in docs]).tobytes()
+    return array("I", docs).tobytes(), array("f", map(scores.__getitem__, docs)).tobytes()
+
+
+def _pack_sorted(docs: list[int], scores: list[float]) -> Packed:
+    """_pack of sections already in ascending order, with their scores in the same order."""
+    return array("I", docs).tobytes(), array("f", scores).tobytes()
 
 
 def _bm25(idf: float, tf: int, length: float, average: float, b: float) -> float:
@@ -151,8 +161,11 @@ class ImpactBuilder:
             if len(form) > 1:
                 self._phrases.setdefault(form[0], []).append(form)
                 self._phrase_words[form] = frozenset(form)
-        # stem -> {docnum: term frequency in each field}
-        self._tfs: dict[str, dict[int, tuple[int, ...]]] = {}
+        # Per field: stem -> {docnum: term frequency}, for the sections that have it there.
+        self._tfs: list[defaultdict[str, dict[int, int]]] = [defaultdict(dict)
+                                                             for _ in self._fields]
+        # Every stem, in the order first met (section by section, field by field).
+        self._order: dict[str, None] = {}
         # phrase -> {docnum: indexes of the fields it appears in}
         self._phrase_fields: dict[Form, dict[int, tuple[int, ...]]] = {}
         self._lengths: list[list[int]] = [[] for _ in self._fields]
@@ -234,17 +247,14 @@ class ImpactBuilder:
             self._totals[index] += len(stems)
             # Whoosh stores a section's field length in one byte; score with what it reads back.
             self._lengths[index].append(byte_to_length(length_to_byte(len(stems))) if stems else 0)
-            field_counts.append(Counter(stems))
-        # Every stem of the section, field by field, in order; its frequency in each field.
+            found = Counter(stems)
+            field_counts.append(found)
+            # The frequencies just counted, each set as self._tfs[index][stem][docnum], in C.
+            deque(map(dict.__setitem__, map(self._tfs[index].__getitem__, found),
+                      repeat(docnum), found.values()), 0)
+        # Every stem of the section, field by field, in order.
         counts = dict.fromkeys(chain.from_iterable(field_counts))
-        columns = [map(found.get, counts, repeat(0)) for found in field_counts]
-        all_tfs = self._tfs
-        for stem, tfs in zip(counts, zip(*columns, strict=True), strict=True):
-            postings = all_tfs.get(stem)
-            if postings is None:
-                all_tfs[stem] = {docnum: tfs}
-            else:
-                postings[docnum] = tfs
+        self._order.update(counts)
         # Pairs of neighbouring stems per field: a phrase occurs only where all its pairs do.
         pairs: list[set[tuple[str, str]] | None] = [None] * width
         stems_here = counts.keys()
@@ -277,30 +287,19 @@ class ImpactBuilder:
         self._titles.append(" ".join(sequences[self._fields.index("title")]))
         return analysed
 
-    def _field_scores(self) -> tuple[list[float], list[float], list[dict[str, float]]]:
-        """Per field: boost, B, average length, and each stem's idf."""
-        count = len(self._weights)
-        boosts = [FIELD_BOOSTS[name] for name in self._fields]
-        bs = [FIELD_B.get(name, DEFAULT_B) for name in self._fields]
-        idfs: list[dict[str, float]] = [{} for _ in self._fields]
-        for stem, postings in self._tfs.items():
-            # One column of term frequencies per field, counted in C.
-            for index, column in enumerate(zip(*postings.values(), strict=True)):
-                df = len(column) - column.count(0)
-                if df:
-                    idfs[index][stem] = math.log(count / (df + 1)) + 1
-        return boosts, bs, idfs
-
     def build(self, segment_id: str) -> dict[str, Any]:
         """Every stem's, synonym phrase's and synonym group's scores, ready to save."""
         count = len(self._weights)
-        boosts, bs, idfs = self._field_scores()
+        boosts = [FIELD_BOOSTS[name] for name in self._fields]
+        bs = [FIELD_B.get(name, DEFAULT_B) for name in self._fields]
+        # Each stem's idf per field, filled in as the stems are scored below.
+        idfs: list[dict[str, float]] = [{} for _ in self._fields]
         averages = [(total / count if count else 0) or 1 for total in self._totals]
         lengths = self._lengths
         fields = range(len(self._fields))
 
         def field_score(stem: str, docnum: int, index: int) -> float:
-            tf = self._tfs[stem][docnum][index]
+            tf = self._tfs[index].get(stem, {}).get(docnum, 0)
             if not tf:
                 return 0.0
             return boosts[index] * _bm25(idfs[index][stem], tf, lengths[index][docnum],
@@ -311,22 +310,46 @@ class ImpactBuilder:
         norms = [[K1 * ((1 - bs[i]) + bs[i] * length / averages[i]) for length in lengths[i]]
                  for i in fields]
         k1_plus_1 = K1 + 1
-        scores: dict[Form, dict[int, float]] = {}
-        for stem, postings in self._tfs.items():
-            docs = list(postings)
+        # Each stem's sections (ascending, as added) and scores, as lists: a dict is made only
+        # for the stems a phrase or a group reads (see by_doc).
+        columns: dict[str, tuple[list[int], list[float]]] = {}
+        for stem in self._order:
+            # Each field's sections (ascending) and scores, for the fields the stem is in.
             parts = []
-            for i, column in enumerate(zip(*postings.values(), strict=True)):
-                if column.count(0) == len(column):
+            for i in fields:
+                found = self._tfs[i].get(stem)
+                if found is None:
                     continue
-                idf, boost, norm = idfs[i][stem], boosts[i], norms[i]
-                # field_score, term by term: the same operations in the same order.
-                parts.append([boost * (idf * ((tf * k1_plus_1) / (tf + norm[docnum])))
-                              if tf else 0.0 for tf, docnum in zip(column, docs, strict=True)])
-            # Summed field by field, in order, as sum(field_score(...) for i in fields).
-            scores[(stem,)] = dict(zip(docs, map(sum, zip(*parts, strict=True)), strict=True))
+                idf = idfs[i][stem] = math.log(count / (len(found) + 1)) + 1
+                tfs = found.values()
+                # field_score, term by term: the same operations in the same order, in C.
+                ratios = map(truediv, map(k1_plus_1.__mul__, tfs),
+                             map(add, tfs, map(norms[i].__getitem__, found)))
+                parts.append((found, list(map(boosts[i].__mul__, map(idf.__mul__, ratios)))))
+            if len(parts) == 1:
+                columns[stem] = (list(parts[0][0]), parts[0][1])
+                continue
+            # Summed field by field, in order, as sum(field_score(...) for i in fields): the
+            # fields without the stem add 0.0, which changes no sum, and 0 + x is x.
+            total = dict.fromkeys(sorted(set().union(*(found for found, _ in parts))), 0)
+            for found, scores in parts:
+                total.update(zip(found, map(add, map(total.__getitem__, found), scores),
+                                 strict=True))
+            columns[stem] = (list(total), list(total.values()))
+        made: dict[Form, dict[int, float]] = {}
+
+        def by_doc(form: Form) -> dict[int, float]:
+            """A stem's scores by section, as a dict made once ({} when it has none)."""
+            found = made.get(form)
+            if found is None:
+                found = made[form] = (dict(zip(*columns[form[0]], strict=True))
+                                      if form[0] in columns else {})
+            return found
+
+        phrases: dict[Form, dict[int, float]] = {}
         for form in self._synonyms.forms():
-            if len(form) > 1 and all((stem,) in scores for stem in form):
-                scores[form] = self._phrase_scores(form, scores, field_score)
+            if len(form) > 1 and all(stem in columns for stem in form):
+                phrases[form] = self._phrase_scores(form, by_doc, field_score)
         expanded: dict[Signature, Packed] = {}
         groups = [(self._synonyms.alternatives(words), None) for words in self._synonyms.phrases]
         for alternatives, keep in groups + [(group, GROUP_SECTIONS) for group in self._groups]:
@@ -337,11 +360,20 @@ class ImpactBuilder:
                 continue
             total: dict[int, float] = {}
             for form, weight in alternatives.items():
-                for docnum, score in scores.get(form, {}).items():
-                    total[docnum] = total.get(docnum, 0.0) + score * weight / top
+                if form in phrases:
+                    docs, values = phrases[form].keys(), phrases[form].values()
+                else:
+                    docs, values = columns.get(form[0], ((), ())) if len(form) == 1 else ((), ())
+                # total[docnum] = total.get(docnum, 0.0) + score * weight / top, section by
+                # section in order, in C: new sections are added in the same order.
+                total.update(zip(docs, map(add, map(total.get, docs, repeat(0.0)),
+                                           map(truediv, map(weight.__mul__, values),
+                                               repeat(top))), strict=True))
             if keep is not None and len(total) > keep:
                 total = dict(heapq.nlargest(keep, total.items(), key=lambda item: item[1]))
             expanded[key] = _pack(total)
+        terms = {stem: _pack_sorted(docs, values) for stem, (docs, values) in columns.items()}
+        terms.update((" ".join(form), _pack(scores)) for form, scores in phrases.items() if scores)
         return {
             "format": FORMAT,
             "byteorder": sys.byteorder,
@@ -350,24 +382,24 @@ class ImpactBuilder:
             "weights": array("f", self._weights).tobytes(),
             "headings": self._headings,
             "titles": self._titles,
-            "terms": {" ".join(form): _pack(by_doc) for form, by_doc in scores.items() if by_doc},
+            "terms": terms,
             "expanded": expanded,
             "spelling": dict(self._spelling),
             "asked": self._asked,
         }
 
-    def _phrase_scores(self, form: Form, scores: dict[Form, dict[int, float]],
+    def _phrase_scores(self, form: Form, by_doc: Callable[[Form], dict[int, float]],
                        field_score: Any) -> dict[int, float]:
         """A synonym phrase: its words' scores in each field it appears in, plus half when apart."""
-        docs = set(scores[(form[0],)])
+        docs = set(by_doc(form[:1]))
         for stem in form[1:]:
-            docs &= scores[(stem,)].keys()
+            docs &= by_doc((stem,)).keys()
         where = self._phrase_fields.get(form, {})
         result = {}
         for docnum in docs:
             together = sum(field_score(stem, docnum, index)
                            for index in where.get(docnum, ()) for stem in form)
-            apart = APART_WEIGHT * sum(scores[(stem,)][docnum] for stem in form)
+            apart = APART_WEIGHT * sum(by_doc((stem,))[docnum] for stem in form)
             result[docnum] = together + apart
         return result
 
