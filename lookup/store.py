@@ -39,6 +39,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import QueuePool
 
 from lookup import json_text
 from lookup import migrations
@@ -170,6 +171,7 @@ class _Held(threading.local):
     """A thread's own connection for lookups, and the process and round it was opened in."""
 
     connection: Any = None
+    lent: Any = None
     opened_in: tuple[int, int] = (0, 0)
 
 
@@ -420,8 +422,13 @@ class OrderStore:
         opened_in = (os.getpid(), self._held_round)
         if held.connection is not None and held.opened_in == opened_in:
             return held.connection
-        pooled = self._lookup_engine.raw_connection()
-        pooled.detach()
+        engine = self._lookup_engine
+        pooled = engine.raw_connection()
+        if isinstance(engine.pool, QueuePool):
+            pooled.detach()
+        # Otherwise (SQLite in memory: the connection is the database) it stays lent, and the
+        # pool's other users in this thread go on sharing it.
+        held.lent = pooled
         connection = pooled.dbapi_connection
         if not self.is_sqlite:  # sqlite3 runs in autocommit already (see _configure_sqlite)
             connection.autocommit = True
@@ -432,7 +439,7 @@ class OrderStore:
 
     def _drop_lookup_connection(self, connection: Any) -> None:
         """Close a lookup connection after an error: it may be broken, and a new one is cheap."""
-        self._held.connection = None
+        self._held.connection = self._held.lent = None
         with self._held_lock:
             if connection in self._held_all:
                 self._held_all.remove(connection)

@@ -292,3 +292,14 @@ def test_dispose_closes_the_connections_lookups_keep(store: OrderStore):
     # The next lookup opens a connection of its own again.
     assert store.find("CM-100234", "buyer@example.com") is not None
     assert store._held.connection is not kept
+
+
+def test_a_store_in_memory_keeps_one_database_across_lookups_and_writes():
+    # SQLite in memory: the connection is the database, so lookups must not take it away.
+    store = OrderStore("sqlite://")
+    store.apply([make_order()])
+    assert store.find("CM-100234", "buyer@example.com")["status"] == "paid"
+    store.apply([make_order(status="shipped", shipping=shipping())])
+    assert store.count() == 1
+    assert store.find("CM-100234", "buyer@example.com")["status"] == "shipped"
+    store.dispose()
