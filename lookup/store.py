@@ -192,7 +192,10 @@ class OrderStore:
         # closes them all and starts a new round.
         self._held = _Held()
         self._held_round = 0
-        self._held_all: list[Any] = []
+        # Every thread's lookup connection, by process and thread: a thread that ended leaves
+        # its own here, closed when the next one is opened (a server may start a thread per
+        # request).
+        self._held_all: dict[tuple[int, int | None], Any] = {}
         self._held_lock = threading.Lock()
 
     def _create_engine(self, options: dict) -> Engine:
@@ -286,10 +289,9 @@ class OrderStore:
     def dispose(self) -> None:
         """Close the pooled connections and the lookups' own."""
         with self._held_lock:
-            held, self._held_all = self._held_all, []
+            held, self._held_all = self._held_all, {}
             self._held_round += 1
-        for connection in held:
-            _close_quietly(connection)
+        _close_own(held)
         if "_lookup_engine" in vars(self):
             self._lookup_engine.dispose()
         self.engine.dispose()
@@ -433,16 +435,23 @@ class OrderStore:
         if not self.is_sqlite:  # sqlite3 runs in autocommit already (see _configure_sqlite)
             connection.autocommit = True
         with self._held_lock:
-            self._held_all.append(connection)
+            alive = {(opened_in[0], thread.ident) for thread in threading.enumerate()}
+            # Ended threads' connections, another process's (forked from: never closed here, it
+            # may still use them) and this thread's earlier one (an ended thread's id given again).
+            stale = {key: self._held_all.pop(key) for key in list(self._held_all)
+                     if key not in alive or key == (opened_in[0], threading.get_ident())}
+            self._held_all[(opened_in[0], threading.get_ident())] = connection
+        _close_own(stale)
         held.connection, held.opened_in = connection, opened_in
         return connection
 
     def _drop_lookup_connection(self, connection: Any) -> None:
         """Close a lookup connection after an error: it may be broken, and a new one is cheap."""
         self._held.connection = self._held.lent = None
+        key = (os.getpid(), threading.get_ident())
         with self._held_lock:
-            if connection in self._held_all:
-                self._held_all.remove(connection)
+            if self._held_all.get(key) is connection:
+                del self._held_all[key]
         _close_quietly(connection)
 
     @cached_property
@@ -684,6 +693,15 @@ def _close_quietly(connection: Any) -> None:
         connection.close()
     except Exception:  # noqa: BLE001 - a dead connection's close may raise anything
         pass
+
+
+def _close_own(connections: dict[tuple[int, int | None], Any]) -> None:
+    """Close the connections this process opened (keyed by process and thread); a parent's,
+    inherited by a fork, are left alone: closing them here would end them for the parent."""
+    pid = os.getpid()
+    for (opened_by, _), connection in connections.items():
+        if opened_by == pid:
+            _close_quietly(connection)
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:

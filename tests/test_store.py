@@ -282,6 +282,28 @@ def test_lookup_connections_leave_the_pool_to_everything_else(kind: str, tmp_pat
         store.dispose()
 
 
+def test_a_thread_that_ended_leaves_no_connection_open(store: OrderStore):
+    import threading
+
+    store.apply([make_order()])
+    kept = []
+
+    def look_up() -> None:
+        assert store.find("CM-100234", "buyer@example.com") is not None
+        kept.append(store._held.connection)
+
+    # A server starting a thread per request: each thread's connection is closed once it ended.
+    for _ in range(3):
+        thread = threading.Thread(target=look_up)
+        thread.start()
+        thread.join()
+    assert len(set(map(id, kept))) == 3
+    for connection in kept[:-1]:
+        with pytest.raises(store.engine.dialect.loaded_dbapi.Error):
+            connection.cursor().execute("SELECT 1")
+    assert len(store._held_all) == 1
+
+
 def test_dispose_closes_the_connections_lookups_keep(store: OrderStore):
     store.apply([make_order()])
     assert store.find("CM-100234", "buyer@example.com") is not None
